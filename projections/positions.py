@@ -1,0 +1,46 @@
+"""Exactly-once effect on top of at-least-once delivery.
+
+A read model is kept as *partials*, one per (source partition, key). Each partial records the
+offset of the last event folded into it. Offsets only grow within a partition, so an event whose
+offset is not beyond the recorded one has already been applied (redelivered after a crash between
+the state write and the offset commit) and is skipped. A query merges the partials of a key.
+
+Keying partials by source partition also keeps Faust's changelog consistent: every partial is only
+ever written while processing its own partition, so recovery can never restore a stale copy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+S = TypeVar("S")
+E = TypeVar("E")
+
+
+@dataclass(frozen=True, slots=True)
+class Positioned(Generic[S]):
+    """A partial state and the source offset of the last event folded into it (-1: none)."""
+
+    state: S
+    offset: int = -1
+
+
+def apply_once(
+    current: Positioned[S], offset: int, event: E, evolve: Callable[[S, E], S]
+) -> Positioned[S] | None:
+    """Fold `event` at `offset` into `current`; None when it was already applied."""
+    if offset <= current.offset:
+        return None
+    return Positioned(evolve(current.state, event), offset)
+
+
+def partial_key(partition: int, key: str) -> str:
+    """Table key of the partial for `key` fed by source `partition`."""
+    return f"{partition}|{key}"
+
+
+def split_partial_key(table_key: str) -> tuple[int, str]:
+    partition, _, key = table_key.partition("|")
+    return int(partition), key

@@ -1,0 +1,116 @@
+"""The `salesledger` command: run the broker, the worker, the whole system, or demo data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from services.settings import Settings, get_settings
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
+    from services import broker
+
+    if args.action == "fetch":
+        print(broker.ensure_jars(settings))
+    elif args.action == "up":
+        print(broker.up(settings).describe())
+    elif args.action == "down":
+        broker.down(settings)
+        print("local broker stopped")
+    else:
+        state = broker.status(settings)
+        print(state.describe())
+        return 0 if state.reachable else 1
+    return 0
+
+
+def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
+    from services.topics import ensure_topics
+
+    created = asyncio.run(ensure_topics(settings))
+    print("created: " + (", ".join(created) or "nothing (all exist)"))
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import faust
+
+    from services.topics import ensure_topics
+    from services.worker import create_app
+
+    asyncio.run(ensure_topics(settings))
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker.execute_from_commandline()
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from services.runner import feed_demo
+
+    asyncio.run(feed_demo(settings, count=args.count))
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from services.runner import run_system
+
+    return run_system(settings, demo_count=args.demo_events)
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    from services.settings import settings_table
+
+    print(settings_table(settings))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="salesledger",
+        description="Event-sourced sales performance management on Kafka. "
+        "Settings come from SALESLEDGER_* environment variables (docs/configuration.md).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    kafka = sub.add_parser("kafka", help="manage the local single-node Kafka broker (KRaft)")
+    kafka.add_argument("action", choices=["up", "down", "status", "fetch"],
+                       help="up: start (or reuse a reachable cluster); down: stop ours; "
+                       "status: is it reachable; fetch: download the broker jars only")
+    kafka.set_defaults(handler=cmd_kafka)
+
+    topics = sub.add_parser("topics", help="create the project's topics (idempotent)")
+    topics.set_defaults(handler=cmd_topics)
+
+    worker = sub.add_parser("worker", help="run a Faust worker: ingestor, projections and HTTP API")
+    worker.set_defaults(handler=cmd_worker)
+
+    demo = sub.add_parser("demo", help="publish demo activity to a running system (HTTP and Kafka)")
+    demo.add_argument("--count", type=int, default=30, help="number of demo events (default 30)")
+    demo.set_defaults(handler=cmd_demo)
+
+    config = sub.add_parser("config", help="print every setting: variable, default, effective value")
+    config.set_defaults(handler=cmd_config)
+
+    run = sub.add_parser("run", help="run everything locally with demo data until Ctrl-C")
+    run.add_argument("--demo-events", type=int, default=30, help="demo events to feed (default 30)")
+    run.set_defaults(handler=cmd_run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = get_settings()
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler: Handler = args.handler
+    return handler(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""Prometheus metrics, declared once.
+
+Labels are bounded: event types come from the catalogue (anything else is ``unknown``), reasons
+from `events.Reason`, transports are ``http`` or ``kafka``. Never a rep, lead or event id.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from events.catalogue import EVENT_TYPES
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+EVENTS_ACCEPTED = Counter(
+    "salesledger_events_accepted_total",
+    "Events accepted into the canonical log.",
+    ["type", "transport"],
+    registry=REGISTRY,
+)
+EVENTS_REJECTED = Counter(
+    "salesledger_events_rejected_total",
+    "Inputs rejected, by event type (or unknown) and reason.",
+    ["type", "reason", "transport"],
+    registry=REGISTRY,
+)
+DEADLETTERED = Counter(
+    "salesledger_deadletter_total",
+    "Messages written to the dead-letter topic, by stage and reason.",
+    ["stage", "reason"],
+    registry=REGISTRY,
+)
+PROJECTED = Counter(
+    "salesledger_projection_events_total",
+    "Events folded into a read model (outcome: applied, duplicate, ignored).",
+    ["read_model", "outcome"],
+    registry=REGISTRY,
+)
+PROJECTION_LATENCY = Histogram(
+    "salesledger_projection_latency_seconds",
+    "Time from an event's recorded time to its read model being updated.",
+    ["read_model"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+
+
+def type_label(event_type: str) -> str:
+    """The event type as a metric label, or ``unknown`` for anything outside the catalogue."""
+    return event_type if event_type in EVENT_TYPES else "unknown"

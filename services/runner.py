@@ -1,0 +1,121 @@
+"""`salesledger run`: the whole system on one machine, with demo data, until Ctrl-C.
+
+Starts (or reuses) the broker, creates the topics, starts a worker process, feeds demo activity
+over both entry points (HTTP and the inbound Kafka topic), prints where to look, and on Ctrl-C or
+SIGTERM stops the worker and then the broker it started, leaving no process behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import FrameType
+
+import aiohttp
+from aiokafka import AIOKafkaProducer
+
+from services import broker
+from services.demo import as_bytes, demo_events
+from services.settings import Settings
+from services.topics import ensure_topics
+
+
+def base_url(settings: Settings) -> str:
+    return f"http://{settings.web_host}:{settings.web_port}"
+
+
+async def wait_until_ready(settings: Settings, timeout: float = 120.0) -> None:
+    """Wait until the worker's HTTP API answers and its consumer has partitions assigned."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            try:
+                async with http.get(f"{base_url(settings)}/v1/health") as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.5)
+    raise TimeoutError(f"worker at {base_url(settings)} not ready after {timeout:.0f}s")
+
+
+async def feed_demo(settings: Settings, count: int = 30) -> None:
+    """Publish demo events: the first half over HTTP, the rest straight to the inbound topic."""
+    events = demo_events(count)
+    half = len(events) // 2
+    async with aiohttp.ClientSession() as http:
+        for event in events[:half]:
+            async with http.post(f"{base_url(settings)}/v1/events", data=as_bytes(event)) as response:
+                if response.status not in (200, 202):
+                    raise RuntimeError(f"demo event rejected: {await response.text()}")
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    try:
+        for event in events[half:]:
+            await producer.send_and_wait(settings.topic_inbound, as_bytes(event), key=event["subject"].encode())
+    finally:
+        await producer.stop()
+    print(f"fed {half} demo events over HTTP and {len(events) - half} over Kafka")
+
+
+async def show_activity(settings: Settings, timeout: float = 60.0) -> dict[str, object]:
+    """The per-rep activity read model, once the demo has reached it."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            async with http.get(f"{base_url(settings)}/v1/reps/activity") as response:
+                body = await response.json()
+            if body["reps"] or time.monotonic() > deadline:
+                return body  # type: ignore[no-any-return]
+            await asyncio.sleep(0.5)
+
+
+def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def run_system(settings: Settings, demo_count: int = 30) -> int:
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+    started = broker.up(settings)
+    print(started.describe())
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        asyncio.run(ensure_topics(settings))
+        worker = subprocess.Popen([sys.executable, "-m", "services.cli", "worker"], env=os.environ.copy(),
+                                  start_new_session=True)
+        asyncio.run(wait_until_ready(settings))
+        asyncio.run(feed_demo(settings, count=demo_count))
+        print(json.dumps(asyncio.run(show_activity(settings)), indent=2))
+        url = base_url(settings)
+        print(f"\nSalesledger is running.\n  API:     {url}/v1/events (POST)\n"
+              f"  Query:   {url}/v1/reps/activity\n  Metrics: {url}/metrics\n"
+              f"  Kafka:   {settings.kafka_bootstrap_servers} (inbound topic {settings.topic_inbound})\n"
+              "Press Ctrl-C to stop.", flush=True)
+        return worker.wait()
+    except KeyboardInterrupt:
+        print("\nstopping...", flush=True)
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if worker is not None:
+            stop_process(worker)
+        if started.started:
+            broker.down(settings)
+        print("stopped", flush=True)
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    """SIGTERM the process group, then SIGKILL if it has not exited in time."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()

@@ -1,0 +1,100 @@
+"""All Salesledger settings, in one place.
+
+Every field is overridable by an environment variable named ``SALESLEDGER_<FIELD>`` (upper case),
+for example ``SALESLEDGER_KAFKA_BOOTSTRAP_SERVERS``. The same names are used in
+``docker-compose.yml`` and documented in ``docs/configuration.md``; a test keeps the three in step.
+Nothing here connects to anything: settings are read once, at start-up, by the process entry points.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "SALESLEDGER_"
+CACHE_ROOT = Path.home() / ".cache" / "salesledger"
+
+
+class Settings(BaseSettings):
+    """Process configuration; see ``docs/configuration.md`` for each variable."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    # --- Kafka -------------------------------------------------------------------------------
+    kafka_bootstrap_servers: str = Field(
+        "127.0.0.1:9092",
+        description="Kafka bootstrap servers. If a broker already answers there it is used as is; "
+        "otherwise `salesledger kafka up` starts a local one on that (loopback) port.",
+    )
+    kafka_home: Path = Field(
+        CACHE_ROOT / "kafka",
+        description="Where the local broker's jars (lib/) are cached, fetched once with Maven.",
+    )
+    kafka_data_dir: Path = Field(
+        CACHE_ROOT / "kafka-data",
+        description="Log and metadata directory of the local broker (formatted on first start).",
+    )
+    kafka_controller_port: int = Field(9093, description="KRaft controller port of the local broker.")
+    kafka_heap: str = Field("512m", description="JVM heap (-Xms/-Xmx) of the local broker.")
+    kafka_start_timeout: float = Field(90.0, description="Seconds to wait for the local broker.")
+
+    # --- Topics ------------------------------------------------------------------------------
+    topic_prefix: str = Field("salesledger", description="Prefix of every topic the project owns.")
+    topic_partitions: int = Field(4, ge=1, description="Partitions of the project's topics.")
+    topic_replication_factor: int = Field(1, ge=1, description="Replication factor of its topics.")
+    deadletter_retention_ms: int = Field(
+        -1, description="Retention of the dead-letter topic in ms (-1 keeps rejects forever)."
+    )
+    inbound_retention_ms: int = Field(
+        7 * 24 * 3600 * 1000, description="Retention of the raw inbound topic in ms."
+    )
+
+    # --- Worker (Faust) ----------------------------------------------------------------------
+    app_id: str = Field("salesledger", description="Faust application id (consumer group).")
+    store: Literal["rocksdb://", "memory://"] = Field(
+        "rocksdb://", description="Faust table store: durable RocksDB or in-memory."
+    )
+    data_dir: Path = Field(Path(".data"), description="Faust data directory (table state).")
+    web_host: str = Field("127.0.0.1", description="HTTP address the worker binds.")
+    web_port: int = Field(6066, description="HTTP port of the worker (API, queries, /metrics).")
+    log_level: str = Field("info", description="Log level of Salesledger processes.")
+
+    # --- Ingestion ---------------------------------------------------------------------------
+    max_event_bytes: int = Field(
+        64 * 1024, ge=1024, description="Largest accepted event, in bytes, over HTTP and Kafka."
+    )
+
+    @property
+    def topic_inbound(self) -> str:
+        return f"{self.topic_prefix}.inbound"
+
+    @property
+    def topic_events(self) -> str:
+        return f"{self.topic_prefix}.events"
+
+    @property
+    def topic_deadletter(self) -> str:
+        return f"{self.topic_prefix}.deadletter"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read from the environment on first use."""
+    return Settings()
+
+
+def settings_table(settings: Settings | None = None) -> str:
+    """Markdown table of every setting: its variable, default, description (and current value)."""
+    rows = ["| Variable | Default | Description |" + (" Current |" if settings else ""),
+            "| --- | --- | --- |" + (" --- |" if settings else "")]
+    for name, field in Settings.model_fields.items():
+        default = str(field.default).replace(str(Path.home()), "~")
+        row = f"| `{ENV_PREFIX}{name.upper()}` | `{default}` | {field.description or ''} |"
+        if settings is not None:
+            row += f" `{getattr(settings, name)}` |"
+        rows.append(row)
+    return "\n".join(rows)

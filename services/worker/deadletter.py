@@ -1,0 +1,48 @@
+"""Routing of messages that cannot be processed to the dead-letter topic, with their reason.
+
+The original key, bytes and headers are kept; ``salesledger.*`` headers say why and where from,
+so an operator can fix and re-publish. Faust acks a message whose handler raised, so every agent
+routes failures here instead of raising.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from faust.types import EventT, TopicT
+
+from services.metrics import DEADLETTERED
+
+Header = tuple[str, bytes]
+
+
+def deadletter_headers(
+    *, stage: str, reason: str, message: str, errors: Sequence[dict[str, str]], source: EventT
+) -> list[Header]:
+    msg = source.message
+    original = [(k, v) for k, v in (msg.headers or [])] if isinstance(msg.headers, list) else list(
+        (msg.headers or {}).items()
+    )
+    return original + [
+        ("salesledger.stage", stage.encode()),
+        ("salesledger.reason", reason.encode()),
+        ("salesledger.message", message.encode()),
+        ("salesledger.errors", json.dumps(list(errors)).encode()),
+        ("salesledger.source", f"{msg.topic}/{msg.partition}/{msg.offset}".encode()),
+    ]
+
+
+async def send_to_deadletter(
+    topic: TopicT,
+    source: EventT,
+    *,
+    stage: str,
+    reason: str,
+    message: str,
+    errors: Sequence[dict[str, str]] = (),
+) -> None:
+    """Write the source message, untouched, to the dead-letter topic with its reason."""
+    headers = deadletter_headers(stage=stage, reason=reason, message=message, errors=errors, source=source)
+    await topic.send(key=source.message.key, value=source.message.value, headers=headers)
+    DEADLETTERED.labels(stage, reason).inc()

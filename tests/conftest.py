@@ -1,0 +1,64 @@
+"""Session fixtures: a real Apache Kafka broker (KRaft, loopback) and workers against it.
+
+If ``SALESLEDGER_KAFKA_BOOTSTRAP_SERVERS`` is set, that cluster is used; otherwise a private broker
+is started on free ports with a fresh data dir and stopped at the end. Either way every run gets
+its own topic prefix and app ids, so runs never see each other's data. Nothing here skips: a
+missing broker is an error, never a silent skip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from services import broker
+from services.settings import Settings
+from services.topics import ensure_topics
+from tests.support import WorkerProcess, free_port
+
+
+@pytest.fixture(scope="session")
+def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    run_id = uuid.uuid4().hex[:8]
+    base = Settings()
+    overrides: dict[str, object] = {"topic_prefix": f"test-{run_id}", "app_id": f"test-{run_id}"}
+    if "SALESLEDGER_KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
+        overrides |= {
+            "kafka_bootstrap_servers": f"127.0.0.1:{free_port()}",
+            "kafka_controller_port": free_port(),
+            "kafka_data_dir": tmp_path_factory.mktemp("kafka-data"),
+        }
+    settings = base.model_copy(update=overrides)
+    state = broker.up(settings)
+    try:
+        asyncio.run(ensure_topics(settings))
+        yield settings
+    finally:
+        if state.started:
+            broker.down(settings)
+
+
+def worker_settings(kafka: Settings, tmp: Path, name: str) -> Settings:
+    return kafka.model_copy(update={
+        "app_id": f"{kafka.app_id}-{name}",
+        "web_port": free_port(),
+        "data_dir": tmp / "faust-data",
+        "log_level": "info",
+    })
+
+
+@pytest.fixture(scope="module")
+def worker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[WorkerProcess]:
+    """One worker for a test module; its read models start empty (fresh app id)."""
+    tmp = tmp_path_factory.mktemp("worker")
+    process = WorkerProcess(worker_settings(kafka, tmp, request.module.__name__.rsplit(".", 1)[-1]), tmp / "worker.log")
+    process.start()
+    try:
+        yield process
+    finally:
+        process.stop()

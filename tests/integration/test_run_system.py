@@ -1,0 +1,77 @@
+"""`salesledger run` (what `make run` calls): up with demo data, then Ctrl-C leaves nothing behind."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.settings import Settings
+from tests.support import ROOT, eventually, free_port, settings_env
+
+pytestmark = pytest.mark.integration
+
+
+def processes_with_env(marker: str) -> list[int]:
+    """Pids of live processes whose environment contains `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                state = (entry / "stat").read_text().split(")")[-1].split()[0]
+                if state != "Z":
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
+    run_id = uuid.uuid4().hex[:8]
+    settings = Settings(
+        kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
+        kafka_controller_port=free_port(),
+        kafka_data_dir=tmp_path / "kafka",
+        topic_prefix=f"run-{run_id}",
+        app_id=f"run-{run_id}",
+        web_port=free_port(),
+        data_dir=tmp_path / "faust",
+    )
+    marker = f"SALESLEDGER_APP_ID=run-{run_id}"
+    log = (tmp_path / "run.log").open("w+b")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", "run", "--demo-events", "12"],
+        env=settings_env(settings), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    try:
+        output = lambda: (tmp_path / "run.log").read_text(errors="replace")  # noqa: E731
+        eventually(output, until=lambda text: "Press Ctrl-C" in text or run.poll() is not None, timeout=300)
+        assert run.poll() is None, output()
+        assert "fed 6 demo events over HTTP and 6 over Kafka" in output()
+
+        url = f"http://127.0.0.1:{settings.web_port}"
+        body = eventually(lambda: httpx.get(f"{url}/v1/reps/activity").json(), until=lambda b: len(b["reps"]) == 3)
+        assert sum(rep["calls"] for rep in body["reps"].values()) == 6
+        assert sum(rep["leads_captured"] for rep in body["reps"].values()) == 6
+        assert processes_with_env(marker), "the worker and broker should be running"
+
+        os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
+        assert run.wait(timeout=120) == 0, output()
+        time.sleep(0.5)
+        assert processes_with_env(marker) == [], output()
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{url}/v1/health")
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+        for pid in processes_with_env(marker):
+            os.kill(pid, signal.SIGKILL)
