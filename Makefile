@@ -25,7 +25,7 @@ jars: $(STAMP) system-deps
 run: jars
 	$(PY) -m services.cli run
 
-test: jars
+test: jars lint
 	$(PY) -m pytest
 
 lint: $(STAMP)

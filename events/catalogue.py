@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, TypeAlias, Union
+from typing import Annotated, TypeAlias
 
 from pydantic import Field, TypeAdapter
 
 from events.activities import CallLogged
 from events.prospecting import LeadCaptured
 
-Event: TypeAlias = Annotated[Union[CallLogged, LeadCaptured], Field(discriminator="type")]
+Event: TypeAlias = Annotated[CallLogged | LeadCaptured, Field(discriminator="type")]
 
 EVENT_TYPES: dict[str, type[CallLogged | LeadCaptured]] = {
     "CallLogged": CallLogged,

@@ -80,9 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     kafka = sub.add_parser("kafka", help="manage the local single-node Kafka broker (KRaft)")
-    kafka.add_argument("action", choices=["up", "down", "status", "fetch"],
-                       help="up: start (or reuse a reachable cluster); down: stop ours; "
-                       "status: is it reachable; fetch: download the broker jars only")
+    kafka.add_argument(
+        "action",
+        choices=["up", "down", "status", "fetch"],
+        help="up: start (or reuse a reachable cluster); down: stop ours; "
+        "status: is it reachable; fetch: download the broker jars only",
+    )
     kafka.set_defaults(handler=cmd_kafka)
 
     topics = sub.add_parser("topics", help="create the project's topics (idempotent)")
@@ -107,7 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = get_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     handler: Handler = args.handler
     return handler(args, settings)
 

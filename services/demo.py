@@ -21,22 +21,47 @@ def demo_events(count: int = 30, seed: int = 7, start: datetime | None = None) -
         lead = f"lead-{n // 2:03d}"
         clock += timedelta(minutes=rng.randint(3, 40))
         if n % 2 == 0:
-            events.append(_envelope(f"demo-{seed}-{n}", "LeadCaptured", clock, lead, {
-                "lead_id": lead, "rep_id": rep, "source": rng.choice(["cold_call", "inbound", "referral"]),
-            }))
+            events.append(
+                _envelope(
+                    f"demo-{seed}-{n}",
+                    "LeadCaptured",
+                    clock,
+                    lead,
+                    {
+                        "lead_id": lead,
+                        "rep_id": rep,
+                        "source": rng.choice(["cold_call", "inbound", "referral"]),
+                    },
+                )
+            )
         else:
             outcome = rng.choice(OUTCOMES)
-            events.append(_envelope(f"demo-{seed}-{n}", "CallLogged", clock, lead, {
-                "rep_id": rep, "lead_id": lead, "outcome": outcome,
-                "duration_seconds": rng.randint(60, 900) if outcome == "connected" else 0,
-            }))
+            events.append(
+                _envelope(
+                    f"demo-{seed}-{n}",
+                    "CallLogged",
+                    clock,
+                    lead,
+                    {
+                        "rep_id": rep,
+                        "lead_id": lead,
+                        "outcome": outcome,
+                        "duration_seconds": rng.randint(60, 900) if outcome == "connected" else 0,
+                    },
+                )
+            )
     return events
 
 
 def _envelope(event_id: str, kind: str, at: datetime, subject: str, data: dict[str, Any]) -> dict[str, Any]:
     return {
-        "specversion": "1.0", "id": event_id, "source": "/salesledger/demo", "type": kind,
-        "time": at.isoformat(), "subject": subject, "data": data,
+        "specversion": "1.0",
+        "id": event_id,
+        "source": "/salesledger/demo",
+        "type": kind,
+        "time": at.isoformat(),
+        "subject": subject,
+        "data": data,
     }
 
 

@@ -57,21 +57,24 @@ async def feed_demo(settings: Settings, count: int = 30) -> None:
     await producer.start()
     try:
         for event in events[half:]:
-            await producer.send_and_wait(settings.topic_inbound, as_bytes(event), key=event["subject"].encode())
+            await producer.send_and_wait(
+                settings.topic_inbound, as_bytes(event), key=event["subject"].encode()
+            )
     finally:
         await producer.stop()
     print(f"fed {half} demo events over HTTP and {len(events) - half} over Kafka")
 
 
-async def show_activity(settings: Settings, timeout: float = 60.0) -> dict[str, object]:
-    """The per-rep activity read model, once the demo has reached it."""
+async def show_activity(settings: Settings, expected: int, timeout: float = 60.0) -> dict[str, object]:
+    """The per-rep activity read model, once all `expected` demo events have reached it."""
     deadline = time.monotonic() + timeout
     async with aiohttp.ClientSession() as http:
         while True:
             async with http.get(f"{base_url(settings)}/v1/reps/activity") as response:
-                body = await response.json()
-            if body["reps"] or time.monotonic() > deadline:
-                return body  # type: ignore[no-any-return]
+                body: dict[str, dict[str, dict[str, int]]] = await response.json()
+            seen = sum(rep["calls"] + rep["leads_captured"] for rep in body["reps"].values())
+            if seen >= expected or time.monotonic() > deadline:
+                return body  # type: ignore[return-value]
             await asyncio.sleep(0.5)
 
 
@@ -86,16 +89,20 @@ def run_system(settings: Settings, demo_count: int = 30) -> int:
     worker: subprocess.Popen[bytes] | None = None
     try:
         asyncio.run(ensure_topics(settings))
-        worker = subprocess.Popen([sys.executable, "-m", "services.cli", "worker"], env=os.environ.copy(),
-                                  start_new_session=True)
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "worker"], env=os.environ.copy(), start_new_session=True
+        )
         asyncio.run(wait_until_ready(settings))
         asyncio.run(feed_demo(settings, count=demo_count))
-        print(json.dumps(asyncio.run(show_activity(settings)), indent=2))
+        print(json.dumps(asyncio.run(show_activity(settings, expected=demo_count)), indent=2))
         url = base_url(settings)
-        print(f"\nSalesledger is running.\n  API:     {url}/v1/events (POST)\n"
-              f"  Query:   {url}/v1/reps/activity\n  Metrics: {url}/metrics\n"
-              f"  Kafka:   {settings.kafka_bootstrap_servers} (inbound topic {settings.topic_inbound})\n"
-              "Press Ctrl-C to stop.", flush=True)
+        print(
+            f"\nSalesledger is running.\n  API:     {url}/v1/events (POST)\n"
+            f"  Query:   {url}/v1/reps/activity\n  Metrics: {url}/metrics\n"
+            f"  Kafka:   {settings.kafka_bootstrap_servers} (inbound topic {settings.topic_inbound})\n"
+            "Press Ctrl-C to stop.",
+            flush=True,
+        )
         return worker.wait()
     except KeyboardInterrupt:
         print("\nstopping...", flush=True)

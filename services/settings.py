@@ -89,8 +89,10 @@ def get_settings() -> Settings:
 
 def settings_table(settings: Settings | None = None) -> str:
     """Markdown table of every setting: its variable, default, description (and current value)."""
-    rows = ["| Variable | Default | Description |" + (" Current |" if settings else ""),
-            "| --- | --- | --- |" + (" --- |" if settings else "")]
+    rows = [
+        "| Variable | Default | Description |" + (" Current |" if settings else ""),
+        "| --- | --- | --- |" + (" --- |" if settings else ""),
+    ]
     for name, field in Settings.model_fields.items():
         default = str(field.default).replace(str(Path.home()), "~")
         row = f"| `{ENV_PREFIX}{name.upper()}` | `{default}` | {field.description or ''} |"

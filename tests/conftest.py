@@ -44,19 +44,25 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
 
 
 def worker_settings(kafka: Settings, tmp: Path, name: str) -> Settings:
-    return kafka.model_copy(update={
-        "app_id": f"{kafka.app_id}-{name}",
-        "web_port": free_port(),
-        "data_dir": tmp / "faust-data",
-        "log_level": "info",
-    })
+    return kafka.model_copy(
+        update={
+            "app_id": f"{kafka.app_id}-{name}",
+            "web_port": free_port(),
+            "data_dir": tmp / "faust-data",
+            "log_level": "info",
+        }
+    )
 
 
 @pytest.fixture(scope="module")
-def worker(kafka: Settings, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[WorkerProcess]:
+def worker(
+    kafka: Settings, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[WorkerProcess]:
     """One worker for a test module; its read models start empty (fresh app id)."""
     tmp = tmp_path_factory.mktemp("worker")
-    process = WorkerProcess(worker_settings(kafka, tmp, request.module.__name__.rsplit(".", 1)[-1]), tmp / "worker.log")
+    process = WorkerProcess(
+        worker_settings(kafka, tmp, request.module.__name__.rsplit(".", 1)[-1]), tmp / "worker.log"
+    )
     process.start()
     try:
         yield process

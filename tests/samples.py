@@ -22,13 +22,19 @@ def call_logged(
         "type": "CallLogged",
         "time": time,
         "subject": lead_id,
-        "data": {"rep_id": rep_id, "lead_id": lead_id, "outcome": outcome, "duration_seconds": duration_seconds},
+        "data": {
+            "rep_id": rep_id,
+            "lead_id": lead_id,
+            "outcome": outcome,
+            "duration_seconds": duration_seconds,
+        },
         **extra,
     }
 
 
-def lead_captured(event_id: str = "evt-lead-1", rep_id: str = "rep-ada", lead_id: str = "lead-001",
-                  source: str = "referral") -> dict[str, Any]:
+def lead_captured(
+    event_id: str = "evt-lead-1", rep_id: str = "rep-ada", lead_id: str = "lead-001", source: str = "referral"
+) -> dict[str, Any]:
     return {
         "specversion": "1.0",
         "id": event_id,

@@ -40,7 +40,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 def eventually(
     probe: Callable[[], T], until: Callable[[T], object] = bool, timeout: float = 60.0, interval: float = 0.3
 ) -> T:
-    """Poll `probe` until `until(value)` holds and return that value; fail with the last one after `timeout`."""
+    """Poll `probe` until `until(value)` holds; return that value, or fail after `timeout`."""
     deadline = time.monotonic() + timeout
     last: T | None = None
     while time.monotonic() < deadline:
@@ -67,7 +67,10 @@ class WorkerProcess:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "worker"],
-            env=settings_env(self.settings), cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+            env=settings_env(self.settings),
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         try:
@@ -106,11 +109,16 @@ class WorkerProcess:
         return httpx.post(f"{self.url}{path}", timeout=10, **kwargs)
 
 
-async def read_topic(settings: Settings, topic: str, count: int, timeout: float = 60.0) -> list[ConsumerRecord[bytes, bytes]]:
+async def read_topic(
+    settings: Settings, topic: str, count: int, timeout: float = 60.0
+) -> list[ConsumerRecord[bytes, bytes]]:
     """The first `count` records of `topic` (all partitions, from the beginning)."""
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=settings.kafka_bootstrap_servers, auto_offset_reset="earliest",
-        enable_auto_commit=False, group_id=None,
+        topic,
+        bootstrap_servers=settings.kafka_bootstrap_servers,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
     )
     await consumer.start()
     records: list[ConsumerRecord[bytes, bytes]] = []
@@ -125,5 +133,7 @@ async def read_topic(settings: Settings, topic: str, count: int, timeout: float 
     return records
 
 
-def read_topic_sync(settings: Settings, topic: str, count: int, timeout: float = 60.0) -> list[ConsumerRecord[bytes, bytes]]:
+def read_topic_sync(
+    settings: Settings, topic: str, count: int, timeout: float = 60.0
+) -> list[ConsumerRecord[bytes, bytes]]:
     return asyncio.run(read_topic(settings, topic, count, timeout))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import faust
 from faust.types import TopicT
@@ -16,7 +17,7 @@ class Channels:
     inbound: TopicT
     events: TopicT
     deadletter: TopicT
-    rep_activity: TableT
+    rep_activity: TableT[str, dict[str, Any]]
 
     @classmethod
     def declare(cls, app: faust.App, settings: Settings) -> Channels:

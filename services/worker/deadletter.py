@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import Any
 
 from faust.types import EventT, TopicT
 
@@ -18,13 +19,13 @@ Header = tuple[str, bytes]
 
 
 def deadletter_headers(
-    *, stage: str, reason: str, message: str, errors: Sequence[dict[str, str]], source: EventT
+    *, stage: str, reason: str, message: str, errors: Sequence[dict[str, str]], source: EventT[Any]
 ) -> list[Header]:
     msg = source.message
-    original = [(k, v) for k, v in (msg.headers or [])] if isinstance(msg.headers, list) else list(
-        (msg.headers or {}).items()
-    )
-    return original + [
+    headers = msg.headers or []
+    original = list(headers.items()) if isinstance(headers, dict) else list(headers)
+    return [
+        *original,
         ("salesledger.stage", stage.encode()),
         ("salesledger.reason", reason.encode()),
         ("salesledger.message", message.encode()),
@@ -35,7 +36,7 @@ def deadletter_headers(
 
 async def send_to_deadletter(
     topic: TopicT,
-    source: EventT,
+    source: EventT[Any],
     *,
     stage: str,
     reason: str,

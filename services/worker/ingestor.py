@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 def register_ingestor(app: faust.App, channels: Channels, settings: Settings) -> None:
     @app.agent(channels.inbound, name="ingest-inbound", concurrency=1)
-    async def ingest_inbound(stream: StreamT) -> None:
+    async def ingest_inbound(stream: StreamT[bytes]) -> None:
         async for source in stream.events():
             raw = source.message.value
             try:

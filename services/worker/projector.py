@@ -44,7 +44,7 @@ def register_projector(app: faust.App, channels: Channels) -> None:
     table = channels.rep_activity
 
     @app.agent(channels.events, name="project-rep-activity", concurrency=1)
-    async def project_rep_activity(stream: StreamT) -> None:
+    async def project_rep_activity(stream: StreamT[bytes]) -> None:
         async for source in stream.events():
             msg = source.message
             try:
@@ -63,7 +63,11 @@ def register_projector(app: faust.App, channels: Channels) -> None:
                 _observe_latency(event)
             except Rejection as rejection:
                 await send_to_deadletter(
-                    channels.deadletter, source, stage=READ_MODEL, reason=rejection.reason.value, message=str(rejection)
+                    channels.deadletter,
+                    source,
+                    stage=READ_MODEL,
+                    reason=rejection.reason.value,
+                    message=str(rejection),
                 )
             except Exception as exc:  # route, never lose: Faust would ack and drop it
                 log.exception("projection failed at %s@%s", msg.tp, msg.offset)

@@ -42,7 +42,7 @@ def register_views(app: faust.App, channels: Channels, settings: Settings) -> No
     @app.page("/v1/events")
     class EventsView(View):
         async def post(self, request: Request, **kwargs: Any) -> Response:
-            raw = await request.read()  # type: ignore[attr-defined]
+            raw = await request.read()
             try:
                 event = admit(raw, transport="http", max_bytes=settings.max_event_bytes)
             except Rejection as rejection:

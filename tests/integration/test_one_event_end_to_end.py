@@ -31,18 +31,28 @@ def kcat_produce(settings: Settings, topic: str, key: str, value: bytes) -> None
     assert kcat, "kcat must be installed (make test installs it)"
     subprocess.run(
         [kcat, "-P", "-b", settings.kafka_bootstrap_servers, "-t", topic, "-k", key],
-        input=value, check=True, timeout=30,
+        input=value,
+        check=True,
+        timeout=30,
     )
 
 
 def test_call_posted_over_http_reaches_the_read_model(worker: WorkerProcess) -> None:
     rep = unique("rep")
-    for n, secs in enumerate([300, 120]):
-        response = worker.post("/v1/events", content=encode(call_logged(unique("evt"), rep_id=rep, duration_seconds=secs)))
+    for secs in (300, 120):
+        response = worker.post(
+            "/v1/events", content=encode(call_logged(unique("evt"), rep_id=rep, duration_seconds=secs))
+        )
         assert response.status_code == 202, response.text
         assert response.json()["status"] == "accepted"
     state = eventually(lambda: activity(worker, rep), until=lambda s: s["calls"] == 2)
-    assert state == {"rep_id": rep, "calls": 2, "connected_calls": 2, "talk_seconds": 420, "leads_captured": 0}
+    assert state == {
+        "rep_id": rep,
+        "calls": 2,
+        "connected_calls": 2,
+        "talk_seconds": 420,
+        "leads_captured": 0,
+    }
 
 
 def test_malformed_event_over_http_gets_4xx_naming_the_bad_field(worker: WorkerProcess) -> None:
@@ -62,10 +72,14 @@ def test_kcat_events_are_ingested_and_poison_goes_to_dead_letter_with_reason(
     rep, lead = unique("rep"), unique("lead")
     poison = b"\xffnot an event " + uuid.uuid4().hex.encode()
     invalid = encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead, outcome="maybe"))
-    kcat_produce(kafka, kafka.topic_inbound, lead, encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead)))
+    kcat_produce(
+        kafka, kafka.topic_inbound, lead, encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead))
+    )
     kcat_produce(kafka, kafka.topic_inbound, lead, poison)
     kcat_produce(kafka, kafka.topic_inbound, lead, invalid)
-    kcat_produce(kafka, kafka.topic_inbound, lead, encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead)))
+    kcat_produce(
+        kafka, kafka.topic_inbound, lead, encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead))
+    )
 
     state = eventually(lambda: activity(worker, rep), until=lambda s: s["calls"] == 2)
     assert state["talk_seconds"] == 600

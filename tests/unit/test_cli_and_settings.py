@@ -21,7 +21,9 @@ def test_every_subcommand_has_help(command: list[str], capsys: pytest.CaptureFix
     assert "usage: salesledger" in capsys.readouterr().out
 
 
-def test_every_setting_is_overridable_by_its_documented_environment_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_setting_is_overridable_by_its_documented_environment_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("SALESLEDGER_TOPIC_PARTITIONS", "12")
     monkeypatch.setenv("SALESLEDGER_KAFKA_BOOTSTRAP_SERVERS", "a:1,b:2")
     settings = Settings()

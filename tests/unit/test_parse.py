@@ -84,8 +84,13 @@ def test_arbitrary_bytes_are_either_an_event_or_a_rejection(raw: bytes) -> None:
         assert rejection.message
 
 
-json_values = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20) | st.lists(
-    st.integers(), max_size=3
+json_values = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=20)
+    | st.lists(st.integers(), max_size=3)
 )
 ENVELOPE_FIELDS = sorted(call_logged())
 

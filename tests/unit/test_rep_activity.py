@@ -43,7 +43,9 @@ def test_partial_keys_round_trip() -> None:
 
 
 calls = st.builds(
-    lambda i, rep, outcome, secs: event(call_logged(f"e{i}", rep_id=rep, outcome=outcome, duration_seconds=secs)),
+    lambda i, rep, outcome, secs: event(
+        call_logged(f"e{i}", rep_id=rep, outcome=outcome, duration_seconds=secs)
+    ),
     st.integers(0, 10_000),
     st.sampled_from(["rep-a", "rep-b", "rep-c"]),
     st.sampled_from(["connected", "voicemail", "busy"]),
@@ -52,7 +54,9 @@ calls = st.builds(
 
 
 @given(st.lists(st.tuples(calls, st.integers(0, 3)), max_size=40))
-def test_partials_per_partition_merge_to_the_fold_of_the_whole_history(routed: list[tuple[Envelope, int]]) -> None:
+def test_partials_per_partition_merge_to_the_fold_of_the_whole_history(
+    routed: list[tuple[Envelope, int]],
+) -> None:
     partials: dict[tuple[int, str], Positioned[RepActivity]] = {}
     for offset, (call, partition) in enumerate(routed):
         rep = rep_activity.rep_of(call)
