@@ -35,6 +35,10 @@ def processes_with_env(marker: str) -> list[int]:
     return found
 
 
+def seen(body: dict[str, dict[str, dict[str, int]]]) -> int:
+    return sum(rep["calls"] + rep["leads_captured"] for rep in body["reps"].values())
+
+
 def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     run_id = uuid.uuid4().hex[:8]
     settings = Settings(
@@ -63,9 +67,7 @@ def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp
         assert "fed 6 demo events over HTTP and 6 over Kafka" in output()
 
         url = f"http://127.0.0.1:{settings.web_port}"
-        body = eventually(
-            lambda: httpx.get(f"{url}/v1/reps/activity").json(), until=lambda b: sum(r["calls"] + r["leads_captured"] for r in b["reps"].values()) >= 12
-        )
+        body = eventually(lambda: httpx.get(f"{url}/v1/reps/activity").json(), until=lambda b: seen(b) >= 12)
         assert sum(rep["calls"] for rep in body["reps"].values()) == 6
         assert sum(rep["leads_captured"] for rep in body["reps"].values()) == 6
         assert processes_with_env(marker), "the worker and broker should be running"
