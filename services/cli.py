@@ -51,10 +51,31 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    from services.intake.keys import ApiKeys
+
+    keys = ApiKeys(settings.database_path)
+    if args.action == "create":
+        if not args.source:
+            print("keys create needs --source (the CloudEvents source the key publishes as)", file=sys.stderr)
+            return 2
+        print(keys.create(args.source))
+    elif args.action == "revoke":
+        if not args.key_id or not keys.revoke(args.key_id):
+            print(f"no active key {args.key_id!r}", file=sys.stderr)
+            return 1
+        print(f"revoked {args.key_id}")
+    else:
+        for key in keys.list():
+            state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
+            print(f"{key.key_id}\t{key.source}\tcreated {key.created_at}\t{state}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from services.runner import feed_demo
 
-    asyncio.run(feed_demo(settings, count=args.count))
+    asyncio.run(feed_demo(settings, count=args.count))  # creates a demo key in the local database
     return 0
 
 
@@ -93,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser("worker", help="run a Faust worker: ingestor, projections and HTTP API")
     worker.set_defaults(handler=cmd_worker)
+
+    keys = sub.add_parser("keys", help="publisher API keys: create (printed once), revoke, list")
+    keys.add_argument("action", choices=["create", "revoke", "list"])
+    keys.add_argument("key_id", nargs="?", help="the key id to revoke (the part after sl_)")
+    keys.add_argument("--source", help="the CloudEvents source the new key may publish as")
+    keys.set_defaults(handler=cmd_keys)
 
     demo = sub.add_parser("demo", help="publish demo activity to a running system (HTTP and Kafka)")
     demo.add_argument("--count", type=int, default=30, help="number of demo events (default 30)")

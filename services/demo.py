@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+DEMO_SOURCE = "/salesledger/demo"
 REPS = ("rep-ada", "rep-grace", "rep-alan")
 OUTCOMES = ("connected", "connected", "voicemail", "no_answer", "busy")
 
@@ -57,7 +58,7 @@ def _envelope(event_id: str, kind: str, at: datetime, subject: str, data: dict[s
     return {
         "specversion": "1.0",
         "id": event_id,
-        "source": "/salesledger/demo",
+        "source": DEMO_SOURCE,
         "type": kind,
         "time": at.isoformat(),
         "subject": subject,

@@ -1,15 +1,22 @@
-"""The ingestion gate shared by every transport: validate, stamp, count.
+"""The ingestion gate shared by every transport: validate, stamp, store, count.
 
-HTTP and the Kafka ingestor both call `admit`, so an input gets the same verdict and the same
-reason whichever way it came in.
+HTTP and the Kafka ingestor both call these, so an input gets the same verdict and the same
+reason whichever way it came in, and the metrics count accepted events exactly once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from events import Envelope, Rejection, parse_event
-from services.metrics import EVENTS_ACCEPTED, EVENTS_REJECTED, type_label
+from events.parse import parse_document
+from services.intake.store import Appended, Outcome
+from services.metrics import DUPLICATES, EVENTS_ACCEPTED, EVENTS_REJECTED, type_label
+
+SOURCE_MISMATCH = "source_mismatch"
+ID_CONFLICT = "id_conflict"
 
 
 def admit(raw: bytes, *, transport: str, max_bytes: int, now: datetime | None = None) -> Envelope:
@@ -17,7 +24,32 @@ def admit(raw: bytes, *, transport: str, max_bytes: int, now: datetime | None = 
     try:
         event = parse_event(raw, max_bytes=max_bytes)
     except Rejection as rejection:
-        EVENTS_REJECTED.labels(type_label(rejection.event_type), rejection.reason.value, transport).inc()
+        count_rejection(rejection.event_type, rejection.reason.value, transport)
         raise
-    EVENTS_ACCEPTED.labels(type_label(event.type), transport).inc()  # type: ignore[attr-defined]
     return event.recorded(now or datetime.now(UTC))
+
+
+def admit_document(document: Any, *, transport: str, now: datetime | None = None) -> Envelope:
+    """As `admit`, for an already-decoded JSON document (an item of a batch)."""
+    try:
+        event = parse_document(document)
+    except Rejection as rejection:
+        count_rejection(rejection.event_type, rejection.reason.value, transport)
+        raise
+    return event.recorded(now or datetime.now(UTC))
+
+
+def count_rejection(event_type: str, reason: str, transport: str) -> None:
+    EVENTS_REJECTED.labels(type_label(event_type), reason, transport).inc()
+
+
+def count_outcomes(events: Sequence[Envelope], results: Sequence[Appended], transport: str) -> None:
+    """Count what the intake store decided: accepted, duplicate, or an id conflict (a rejection)."""
+    for event, result in zip(events, results, strict=True):
+        label = type_label(event.type)  # type: ignore[attr-defined]
+        if result.outcome is Outcome.ACCEPTED:
+            EVENTS_ACCEPTED.labels(label, transport).inc()
+        elif result.outcome is Outcome.DUPLICATE:
+            DUPLICATES.labels(label, transport).inc()
+        else:
+            EVENTS_REJECTED.labels(label, ID_CONFLICT, transport).inc()

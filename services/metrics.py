@@ -6,7 +6,7 @@ from `events.Reason`, transports are ``http`` or ``kafka``. Never a rep, lead or
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from events.catalogue import EVENT_TYPES
 
@@ -28,6 +28,22 @@ DEADLETTERED = Counter(
     "salesledger_deadletter_total",
     "Messages written to the dead-letter topic, by stage and reason.",
     ["stage", "reason"],
+    registry=REGISTRY,
+)
+DUPLICATES = Counter(
+    "salesledger_events_duplicate_total",
+    "Events whose id was already accepted: reported as duplicates, not appended again.",
+    ["type", "transport"],
+    registry=REGISTRY,
+)
+RELAYED = Counter(
+    "salesledger_relay_events_total",
+    "Events copied from the intake store onto the canonical topic.",
+    registry=REGISTRY,
+)
+RELAY_POSITION = Gauge(
+    "salesledger_relay_position",
+    "Intake sequence number of the last event the relay has on Kafka.",
     registry=REGISTRY,
 )
 PROJECTED = Counter(

@@ -20,7 +20,8 @@ import aiohttp
 from aiokafka import AIOKafkaProducer
 
 from services import broker
-from services.demo import as_bytes, demo_events
+from services.demo import DEMO_SOURCE, as_bytes, demo_events
+from services.intake.keys import ApiKeys
 from services.settings import Settings
 from services.topics import ensure_topics
 
@@ -44,11 +45,17 @@ async def wait_until_ready(settings: Settings, timeout: float = 120.0) -> None:
     raise TimeoutError(f"worker at {base_url(settings)} not ready after {timeout:.0f}s")
 
 
-async def feed_demo(settings: Settings, count: int = 30) -> None:
+def demo_key(settings: Settings) -> str:
+    """A fresh API key for the demo source (printed by `run`, so users can publish too)."""
+    return ApiKeys(settings.database_path).create(DEMO_SOURCE)
+
+
+async def feed_demo(settings: Settings, count: int = 30, key: str | None = None) -> None:
     """Publish demo events: the first half over HTTP, the rest straight to the inbound topic."""
     events = demo_events(count)
     half = len(events) // 2
-    async with aiohttp.ClientSession() as http:
+    headers = {"Authorization": f"Bearer {key or demo_key(settings)}"}
+    async with aiohttp.ClientSession(headers=headers) as http:
         for event in events[:half]:
             async with http.post(f"{base_url(settings)}/v1/events", data=as_bytes(event)) as response:
                 if response.status not in (200, 202):
@@ -93,11 +100,13 @@ def run_system(settings: Settings, demo_count: int = 30) -> int:
             [sys.executable, "-m", "services.cli", "worker"], env=os.environ.copy(), start_new_session=True
         )
         asyncio.run(wait_until_ready(settings))
-        asyncio.run(feed_demo(settings, count=demo_count))
+        key = demo_key(settings)
+        asyncio.run(feed_demo(settings, count=demo_count, key=key))
         print(json.dumps(asyncio.run(show_activity(settings, expected=demo_count)), indent=2))
         url = base_url(settings)
         print(
             f"\nSalesledger is running.\n  API:     {url}/v1/events (POST)\n"
+            f"  API key: {key} (send 'Authorization: Bearer <key>', source {DEMO_SOURCE})\n"
             f"  Query:   {url}/v1/reps/activity\n  Metrics: {url}/metrics\n"
             f"  Kafka:   {settings.kafka_bootstrap_servers} (inbound topic {settings.topic_inbound})\n"
             "Press Ctrl-C to stop.",

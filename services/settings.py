@@ -67,6 +67,32 @@ class Settings(BaseSettings):
     max_event_bytes: int = Field(
         64 * 1024, ge=1024, description="Largest accepted event, in bytes, over HTTP and Kafka."
     )
+    max_batch_events: int = Field(
+        1000, ge=1, le=10_000, description="Most events in one `POST /v1/events:batch` request."
+    )
+    require_api_keys: bool = Field(
+        True, description="Require a publisher API key (`salesledger keys create`) on `POST /v1/events*`."
+    )
+    ingest_batch_size: int = Field(
+        500, ge=1, description="Inbound Kafka messages validated and stored per intake transaction."
+    )
+
+    # --- Intake store and relay ----------------------------------------------------------------
+    database_url: str = Field(
+        "sqlite:///.data/salesledger.sqlite3",
+        description="Intake store and API keys: `sqlite:///<path>` (relative) or `sqlite:////<abs path>`.",
+    )
+    database_synchronous: Literal["NORMAL", "FULL"] = Field(
+        "NORMAL", description="SQLite durability: NORMAL survives a process crash, FULL also power loss."
+    )
+    relay_batch_size: int = Field(2000, ge=1, description="Intake rows the relay sends per Kafka round trip.")
+
+    @property
+    def database_path(self) -> Path:
+        """Filesystem path of the SQLite database named by `database_url`."""
+        if not self.database_url.startswith("sqlite:///"):
+            raise ValueError(f"unsupported database URL {self.database_url!r}: use sqlite:///<path>")
+        return Path(self.database_url.removeprefix("sqlite:///"))
 
     @property
     def topic_inbound(self) -> str:

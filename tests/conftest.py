@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from services import broker
+from services.intake.keys import ApiKeys
 from services.settings import Settings
 from services.topics import ensure_topics
 from tests.support import WorkerProcess, free_port
@@ -26,7 +27,12 @@ from tests.support import WorkerProcess, free_port
 def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
     run_id = uuid.uuid4().hex[:8]
     base = Settings()
-    overrides: dict[str, object] = {"topic_prefix": f"test-{run_id}", "app_id": f"test-{run_id}"}
+    database = tmp_path_factory.mktemp("intake") / "salesledger.sqlite3"
+    overrides: dict[str, object] = {
+        "topic_prefix": f"test-{run_id}",
+        "app_id": f"test-{run_id}",
+        "database_url": f"sqlite:///{database}",
+    }
     if "SALESLEDGER_KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
         overrides |= {
             "kafka_bootstrap_servers": f"127.0.0.1:{free_port()}",
@@ -43,6 +49,16 @@ def kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
             broker.down(settings)
 
 
+SAMPLE_SOURCES = ("/dialer/test", "/crm/test")
+
+
+@pytest.fixture(scope="session")
+def api_keys(kafka: Settings) -> dict[str, str]:
+    """An API key per sample source, created the way an operator would (`salesledger keys create`)."""
+    keys = ApiKeys(kafka.database_path)
+    return {source: keys.create(source) for source in SAMPLE_SOURCES}
+
+
 def worker_settings(kafka: Settings, tmp: Path, name: str) -> Settings:
     return kafka.model_copy(
         update={
@@ -56,13 +72,15 @@ def worker_settings(kafka: Settings, tmp: Path, name: str) -> Settings:
 
 @pytest.fixture(scope="module")
 def worker(
-    kafka: Settings, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+    kafka: Settings,
+    api_keys: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
 ) -> Iterator[WorkerProcess]:
     """One worker for a test module; its read models start empty (fresh app id)."""
     tmp = tmp_path_factory.mktemp("worker")
-    process = WorkerProcess(
-        worker_settings(kafka, tmp, request.module.__name__.rsplit(".", 1)[-1]), tmp / "worker.log"
-    )
+    name = request.module.__name__.rsplit(".", 1)[-1]
+    process = WorkerProcess(worker_settings(kafka, tmp, name), tmp / "worker.log", api_keys)
     process.start()
     try:
         yield process

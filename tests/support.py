@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import subprocess
@@ -54,8 +55,9 @@ def eventually(
 class WorkerProcess:
     """A real `salesledger worker` subprocess with its own app id, port and data dir."""
 
-    def __init__(self, settings: Settings, log_path: Path) -> None:
+    def __init__(self, settings: Settings, log_path: Path, api_keys: dict[str, str] | None = None) -> None:
         self.settings = settings
+        self.api_keys = api_keys or {}
         self.log_path = log_path
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -106,7 +108,16 @@ class WorkerProcess:
         return httpx.get(f"{self.url}{path}", timeout=10, **kwargs)
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.post(f"{self.url}{path}", timeout=10, **kwargs)
+        return httpx.post(f"{self.url}{path}", timeout=30, **kwargs)
+
+    def auth(self, source: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.api_keys[source]}"}
+
+    def publish(self, event: dict[str, Any], **kwargs: Any) -> httpx.Response:
+        """POST one event with the API key of its source."""
+        return self.post(
+            "/v1/events", content=json.dumps(event).encode(), headers=self.auth(event["source"]), **kwargs
+        )
 
 
 async def read_topic(

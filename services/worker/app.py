@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
@@ -11,11 +13,12 @@ from services.worker import faust_tuning
 from services.worker.channels import Channels
 from services.worker.ingestor import register_ingestor
 from services.worker.projector import register_projector
+from services.worker.runtime import Runtime
 from services.worker.views import register_views
 
 
 def create_app(settings: Settings) -> faust.App:
-    """A Faust app with the ingestor, the projections and the HTTP API registered."""
+    """A Faust app with the ingestor, the relay, the projections and the HTTP API registered."""
     faust_tuning.use_idempotent_producer()
     app = faust.App(
         settings.app_id,
@@ -27,6 +30,7 @@ def create_app(settings: Settings) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
+        web_application_options={"client_max_size": settings.max_batch_events * settings.max_event_bytes + 1},
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
@@ -34,9 +38,15 @@ def create_app(settings: Settings) -> faust.App:
         broker_commit_interval=1.0,
         table_standby_replicas=0,
     )
+    runtime = Runtime.from_settings(settings)
     channels = Channels.declare(app, settings)
-    register_ingestor(app, channels, settings)
+    register_ingestor(app, channels, runtime)
     register_projector(app, channels)
-    register_views(app, channels, settings)
+    register_views(app, channels, runtime)
     setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="salesledger_faust")
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def relay_intake() -> None:
+        await runtime.relay.run(asyncio.Event())  # runs until the worker cancels it on shutdown
+
     return app

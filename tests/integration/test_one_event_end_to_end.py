@@ -40,9 +40,7 @@ def kcat_produce(settings: Settings, topic: str, key: str, value: bytes) -> None
 def test_call_posted_over_http_reaches_the_read_model(worker: WorkerProcess) -> None:
     rep = unique("rep")
     for secs in (300, 120):
-        response = worker.post(
-            "/v1/events", content=encode(call_logged(unique("evt"), rep_id=rep, duration_seconds=secs))
-        )
+        response = worker.publish(call_logged(unique("evt"), rep_id=rep, duration_seconds=secs))
         assert response.status_code == 202, response.text
         assert response.json()["status"] == "accepted"
     state = eventually(lambda: activity(worker, rep), until=lambda s: s["calls"] == 2)
@@ -56,13 +54,13 @@ def test_call_posted_over_http_reaches_the_read_model(worker: WorkerProcess) -> 
 
 
 def test_malformed_event_over_http_gets_4xx_naming_the_bad_field(worker: WorkerProcess) -> None:
-    response = worker.post("/v1/events", content=encode(call_logged(unique("evt"), duration_seconds=-1)))
+    response = worker.publish(call_logged(unique("evt"), duration_seconds=-1))
     assert response.status_code == 422
     body = response.json()
     assert body["status"] == "rejected" and body["reason"] == "invalid"
     assert [e["field"] for e in body["errors"]] == ["data.duration_seconds"]
 
-    not_json = worker.post("/v1/events", content=b"{oops")
+    not_json = worker.post("/v1/events", content=b"{oops", headers=worker.auth("/dialer/test"))
     assert not_json.status_code == 400 and not_json.json()["reason"] == "not_json"
 
 
@@ -96,8 +94,8 @@ def test_kcat_events_are_ingested_and_poison_goes_to_dead_letter_with_reason(
 
 
 def test_metrics_count_accepted_and_rejected_by_type_and_reason(worker: WorkerProcess) -> None:
-    worker.post("/v1/events", content=encode(call_logged(unique("evt"))))
-    worker.post("/v1/events", content=b"[]")
+    worker.publish(call_logged(unique("evt")))
+    worker.post("/v1/events", content=b"[]", headers=worker.auth("/dialer/test"))
     text = worker.get("/metrics").text
     assert 'salesledger_events_accepted_total{transport="http",type="CallLogged"}' in text
     assert 'salesledger_events_rejected_total{reason="not_an_object",transport="http",type="unknown"}' in text
@@ -108,7 +106,7 @@ def test_events_on_the_canonical_log_carry_their_recorded_time_and_aggregate_key
     worker: WorkerProcess, kafka: Settings
 ) -> None:
     event_id, lead = unique("evt"), unique("lead")
-    assert worker.post("/v1/events", content=encode(call_logged(event_id, lead_id=lead))).status_code == 202
+    assert worker.publish(call_logged(event_id, lead_id=lead)).status_code == 202
 
     def logged() -> list[ConsumerRecord[bytes, bytes]]:
         records = read_topic_sync(kafka, kafka.topic_events, count=100_000, timeout=3)

@@ -10,7 +10,7 @@ from services.cli import build_parser, main
 from services.settings import ENV_PREFIX, Settings, settings_table
 
 ROOT = Path(__file__).resolve().parents[2]
-SUBCOMMANDS = ["kafka", "topics", "worker", "demo", "config", "run"]
+SUBCOMMANDS = ["kafka", "topics", "worker", "keys", "demo", "config", "run"]
 
 
 @pytest.mark.parametrize("command", [[], *[[name] for name in SUBCOMMANDS]])
