@@ -33,6 +33,10 @@ STATUS_BY_REASON = {
 }
 
 
+class Unauthorized(Exception):
+    """No valid API key on a request that needs one."""
+
+
 def rejected(reason: str, message: str, errors: list[dict[str, str]] | None = None) -> dict[str, Any]:
     return {"status": "rejected", "reason": reason, "message": message, "errors": errors or []}
 
@@ -67,8 +71,8 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
     settings = runtime.settings
 
     class Ingestion(View):
-        async def authenticated_source(self, request: Request) -> str | Response | None:
-            """The key's source; None when keys are not required; a 401 response when refused."""
+        def authenticated_source(self, request: Request) -> str | None:
+            """The source the request's key publishes as (None when keys are not required)."""
             if not settings.require_api_keys:
                 return None
             header = request.headers.get("Authorization", "")
@@ -76,16 +80,20 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
             source = runtime.keys.source_of(key) if key else None
             if source is None:
                 count_rejection("unknown", "unauthorized", "http")
-                body = rejected("unauthorized", "missing or invalid API key (Authorization: Bearer <key>)")
-                return self.json(body, status=401)
+                raise Unauthorized
             return source
+
+        def unauthorized(self) -> Response:
+            body = rejected("unauthorized", "missing or invalid API key (Authorization: Bearer <key>)")
+            return self.json(body, status=401)
 
     @app.page("/v1/events")
     class EventsView(Ingestion):
         async def post(self, request: Request, **kwargs: Any) -> Response:
-            source = await self.authenticated_source(request)
-            if isinstance(source, Response):
-                return source
+            try:
+                source = self.authenticated_source(request)
+            except Unauthorized:
+                return self.unauthorized()
             try:
                 event = admit(await request.read(), transport="http", max_bytes=settings.max_event_bytes)
             except Rejection as rejection:
@@ -102,9 +110,10 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
     @app.page("/v1/events:batch")
     class EventsBatchView(Ingestion):
         async def post(self, request: Request, **kwargs: Any) -> Response:
-            source = await self.authenticated_source(request)
-            if isinstance(source, Response):
-                return source
+            try:
+                source = self.authenticated_source(request)
+            except Unauthorized:
+                return self.unauthorized()
             raw = await request.read()
             limit = settings.max_batch_events * settings.max_event_bytes
             if len(raw) > limit:
