@@ -59,6 +59,14 @@ class Settings(BaseSettings):
         "rocksdb://", description="Faust table store: durable RocksDB or in-memory."
     )
     data_dir: Path = Field(Path(".data"), description="Faust data directory (table state).")
+    consumer_session_timeout: float = Field(
+        20.0, ge=6.0, description="Seconds before the group evicts a silent worker (Faust's default is 60)."
+    )
+    worker_instance_id: str | None = Field(
+        None,
+        description="Static group membership id (unique per worker): a restarted worker with the same id "
+        "gets its partitions back without a rebalance.",
+    )
     web_host: str = Field("127.0.0.1", description="HTTP address the worker binds.")
     web_port: int = Field(6066, description="HTTP port of the worker (API, queries, /metrics).")
     log_level: str = Field("info", description="Log level of Salesledger processes.")

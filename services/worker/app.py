@@ -11,6 +11,7 @@ from services.metrics import REGISTRY
 from services.settings import Settings
 from services.worker import faust_tuning
 from services.worker.channels import Channels
+from services.worker.contract_views import register_contract_views
 from services.worker.ingestor import register_ingestor
 from services.worker.projector import register_projector
 from services.worker.runtime import Runtime
@@ -37,12 +38,16 @@ def create_app(settings: Settings) -> faust.App:
         producer_acks=-1,
         broker_commit_interval=1.0,
         table_standby_replicas=0,
+        broker_session_timeout=settings.consumer_session_timeout,
+        broker_heartbeat_interval=min(3.0, settings.consumer_session_timeout / 3),
+        consumer_group_instance_id=settings.worker_instance_id,
     )
     runtime = Runtime.from_settings(settings)
     channels = Channels.declare(app, settings)
     register_ingestor(app, channels, runtime)
     register_projector(app, channels)
     register_views(app, channels, runtime)
+    register_contract_views(app, settings)
     setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="salesledger_faust")
 
     @app.task  # type: ignore[untyped-decorator]

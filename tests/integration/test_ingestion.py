@@ -64,8 +64,13 @@ def test_the_same_id_over_http_and_kafka_is_accepted_once(worker: WorkerProcess,
     later = call_logged(unique("evt"), rep_id=rep)
     kcat(kafka, encode(later), later["subject"])  # arrives after the repeat on the same partition
     eventually(lambda: calls_of(worker, rep), until=lambda calls: calls == 2)
-    assert set(eventually(lambda: canonical_events(kafka, {marker, later["id"]}), until=lambda f: len(f) == 2))
-    assert 'salesledger_events_duplicate_total{transport="kafka",type="CallLogged"}' in worker.get("/metrics").text
+    assert set(
+        eventually(lambda: canonical_events(kafka, {marker, later["id"]}), until=lambda f: len(f) == 2)
+    )
+    assert (
+        'salesledger_events_duplicate_total{transport="kafka",type="CallLogged"}'
+        in worker.get("/metrics").text
+    )
 
 
 def test_same_id_with_different_content_is_a_conflict_on_both_transports(
@@ -131,7 +136,12 @@ def test_binary_mode_events_from_kcat_are_accepted_like_structured_ones(
     rep = unique("rep")
     event = call_logged(unique("evt"), rep_id=rep, duration_seconds=42)
     attributes = {f"ce_{k}": str(v) for k, v in event.items() if k != "data"}
-    kcat(kafka, json.dumps(event["data"]).encode(), event["subject"], {**attributes, "content-type": "application/json"})
+    kcat(
+        kafka,
+        json.dumps(event["data"]).encode(),
+        event["subject"],
+        {**attributes, "content-type": "application/json"},
+    )
     structured = call_logged(unique("evt"), rep_id=rep, duration_seconds=8)
     kcat(kafka, encode(structured), structured["subject"], {"content-type": "application/cloudevents+json"})
     eventually(lambda: worker.get(f"/v1/reps/{rep}/activity").json(), until=lambda s: s["talk_seconds"] == 50)
@@ -140,7 +150,9 @@ def test_binary_mode_events_from_kcat_are_accepted_like_structured_ones(
     assert found[event["id"]].model_copy(update={"recordedtime": None}) == original
 
 
-def test_http_and_both_kafka_modes_carry_every_field_onto_the_log(worker: WorkerProcess, kafka: Settings) -> None:
+def test_http_and_both_kafka_modes_carry_every_field_onto_the_log(
+    worker: WorkerProcess, kafka: Settings
+) -> None:
     call = call_logged(unique("evt"), actor="user-7", correlationid="corr-1")
     call["data"]["notes"] = "ünïcödé ✓"
     documents = [

@@ -1,0 +1,154 @@
+"""The bodies and headers Salesledger sends, as pydantic models: the published schemas come from here.
+
+The views build plain dicts on the hot path; these models are the contract those dicts keep
+(``services.contracts`` turns them into OpenAPI and AsyncAPI schemas, and the schemathesis fuzz
+test checks every live response against them). Field names are the wire names.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, Json, RootModel
+
+from events import Reason
+from services.gate import ID_CONFLICT, SOURCE_MISMATCH
+
+REJECTION_REASONS: tuple[str, ...] = (
+    *(reason.value for reason in Reason),
+    "not_an_array",
+    "too_many_events",
+    "unauthorized",
+    SOURCE_MISMATCH,
+    ID_CONFLICT,
+)
+"""Every `reason` the HTTP API can answer with: the gate's reasons plus the API's own."""
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FieldError(Body):
+    field: str = Field(description="Dotted path of the bad field, e.g. `data.duration_seconds`.")
+    message: str
+
+
+class Accepted(Body):
+    """The event is durably stored and will reach the canonical log."""
+
+    status: Literal["accepted"]
+    id: str = Field(description="The event id.")
+
+
+class Duplicate(Body):
+    """An event with this id and the same content was accepted before; nothing new is stored."""
+
+    status: Literal["duplicate"]
+    id: str = Field(description="The event id.")
+
+
+class Rejected(Body):
+    """Why an input was refused, naming every bad field."""
+
+    status: Literal["rejected"]
+    reason: str = Field(json_schema_extra={"enum": list(REJECTION_REASONS)})
+    message: str
+    errors: list[FieldError]
+    id: str | None = Field(None, description="The event id, on an `id_conflict` only.")
+
+
+class AcceptedItem(Accepted):
+    index: int = Field(ge=0, description="Position of the event in the request array.")
+
+
+class DuplicateItem(Duplicate):
+    index: int = Field(ge=0, description="Position of the event in the request array.")
+
+
+class RejectedItem(Rejected):
+    index: int = Field(ge=0, description="Position of the event in the request array.")
+
+
+BatchItem = Annotated[AcceptedItem | DuplicateItem | RejectedItem, Field(discriminator="status")]
+
+
+class BatchResult(Body):
+    """One result per event, in request order, and the tally of each outcome."""
+
+    results: list[BatchItem]
+    accepted: int = Field(ge=0)
+    duplicate: int = Field(ge=0)
+    rejected: int = Field(ge=0)
+
+
+class RepActivityCounts(Body):
+    """A rep's activity (mirrors `projections.rep_activity.RepActivity`; a unit test keeps them in step)."""
+
+    calls: int = Field(ge=0, description="Calls logged.")
+    connected_calls: int = Field(ge=0, description="Calls that connected.")
+    talk_seconds: int = Field(ge=0, description="Talk time of all calls, in seconds.")
+    leads_captured: int = Field(ge=0, description="Leads captured with this rep as owner.")
+
+
+class RepActivity(RepActivityCounts):
+    """One rep's activity (zeros for a rep with none)."""
+
+    rep_id: str
+
+
+class AllRepsActivity(Body):
+    reps: dict[str, RepActivityCounts] = Field(description="Activity per rep id, for reps with any.")
+
+
+class Health(Body):
+    """Ready once the worker has partitions assigned and is not rebalancing."""
+
+    ready: bool
+    assigned: list[Annotated[str, Field(pattern=r"^.+/[0-9]+$")]] = Field(
+        description="Assigned partitions as `topic/partition`."
+    )
+
+
+class SchemaIndex(RootModel[dict[str, str]]):
+    """Event type -> URL of its JSON Schema."""
+
+
+class NotFound(Body):
+    status: Literal["not_found"]
+    message: str
+
+
+# --- Kafka headers ------------------------------------------------------------------------------
+HeaderText = Annotated[str, Field(min_length=1)]
+
+
+class CanonicalHeaders(Body):
+    """Headers the relay puts on every record of the canonical log."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    seq: Annotated[str, Field(pattern=r"^[0-9]+$")] = Field(
+        alias="salesledger.seq", description="Intake sequence number (decimal), increasing per intake store."
+    )
+    intake: HeaderText = Field(
+        alias="salesledger.intake", description="Id of the intake store the record was relayed from."
+    )
+
+
+class DeadLetterHeaders(Body):
+    """Headers added to a dead-lettered message (its original headers are kept before them)."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    stage: HeaderText = Field(
+        alias="salesledger.stage", description="Where it failed: `ingest` or a read model."
+    )
+    reason: HeaderText = Field(alias="salesledger.reason", description="Why, from a closed set of reasons.")
+    message: str = Field(alias="salesledger.message", description="Human-readable explanation.")
+    errors: Json[list[FieldError]] = Field(
+        alias="salesledger.errors", description="JSON array of the bad fields, `[{field, message}]`."
+    )
+    source: Annotated[str, Field(pattern=r"^.+/[0-9]+/[0-9]+$")] = Field(
+        alias="salesledger.source", description="Where the message was read: `topic/partition/offset`."
+    )
