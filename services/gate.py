@@ -6,11 +6,12 @@ reason whichever way it came in, and the metrics count accepted events exactly o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from events import Envelope, Rejection, parse_event
+from events import Envelope, Reason, Rejection, parse_event
 from events.parse import parse_document
 from services.intake.store import Appended, Outcome
 from services.metrics import DUPLICATES, EVENTS_ACCEPTED, EVENTS_REJECTED, type_label
@@ -29,9 +30,12 @@ def admit(raw: bytes, *, transport: str, max_bytes: int, now: datetime | None = 
     return event.recorded(now or datetime.now(UTC))
 
 
-def admit_document(document: Any, *, transport: str, now: datetime | None = None) -> Envelope:
+def admit_document(document: Any, *, transport: str, max_bytes: int, now: datetime | None = None) -> Envelope:
     """As `admit`, for an already-decoded JSON document (an item of a batch)."""
     try:
+        size = len(json.dumps(document, ensure_ascii=False).encode())
+        if size > max_bytes:
+            raise Rejection(Reason.TOO_LARGE, f"event is {size} bytes; the limit is {max_bytes}")
         event = parse_document(document)
     except Rejection as rejection:
         count_rejection(rejection.event_type, rejection.reason.value, transport)

@@ -31,7 +31,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeGuard
 
 import aiohttp
 
@@ -270,8 +270,17 @@ def single_result(reply: Reply, sent_id: str | None, attempts: int = 1) -> Resul
     """The `Result` of a final (non-retryable) answer to `POST /v1/events`."""
     document = _json_object(reply.body)
     if reply.status not in (200, 202):
-        document = {**document, "status": "rejected"}  # a 4xx never means "recorded"
+        document = {**document, "status": "rejected"}  # only 200 and 202 mean "recorded"
     return _outcome(document, sent_id, attempts, fallback=f"http_{reply.status}")
+
+
+def _matches(items: object, count: int) -> TypeGuard[list[dict[str, Any]]]:
+    """Whether `items` is one result object per event sent, in order."""
+    return (
+        isinstance(items, list)
+        and len(items) == count
+        and all(isinstance(item, dict) and item.get("index", n) == n for n, item in enumerate(items))
+    )
 
 
 def batch_results(reply: Reply, sent_ids: Sequence[str | None], attempts: int = 1) -> list[Result]:
@@ -280,13 +289,13 @@ def batch_results(reply: Reply, sent_ids: Sequence[str | None], attempts: int = 
     A whole-request refusal (401, 413 too many events, ...) applies to every event in it.
     """
     document = _json_object(reply.body)
-    items = document.get("results")
-    if reply.status == 200 and isinstance(items, list) and len(items) == len(sent_ids):
-        if all(isinstance(item, dict) and item.get("index", n) == n for n, item in enumerate(items)):
+    if reply.status == 200:
+        items = document.get("results")
+        if _matches(items, len(sent_ids)):
             return [
                 _outcome(item, sent, attempts, "rejected") for item, sent in zip(items, sent_ids, strict=True)
             ]
-        document = {"message": "batch results do not match the events sent"}
+        document = {"reason": "unexpected_response", "message": "batch results do not match the events sent"}
     whole = _outcome({**document, "status": "rejected"}, None, attempts, fallback=f"http_{reply.status}")
     return [replace(whole, id=sent) for sent in sent_ids]
 

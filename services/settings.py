@@ -91,7 +91,7 @@ class Settings(BaseSettings):
         description="Intake store and API keys: `sqlite:///<path>` (relative) or `sqlite:////<abs path>`.",
     )
     database_synchronous: Literal["NORMAL", "FULL"] = Field(
-        "NORMAL", description="SQLite durability: NORMAL survives a process crash, FULL also power loss."
+        "FULL", description="SQLite durability: FULL survives power loss, NORMAL only a process crash."
     )
     relay_batch_size: int = Field(2000, ge=1, description="Intake rows the relay sends per Kafka round trip.")
 

@@ -12,6 +12,7 @@ import hmac
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +41,11 @@ def _digest(secret: str) -> str:
 
 
 class ApiKeys:
-    def __init__(self, path: Path) -> None:
+    """Keys in the SQLite database; verified keys are cached for `cache_seconds` (revocation delay)."""
+
+    def __init__(self, path: Path, cache_seconds: float = 5.0) -> None:
+        self._cache: dict[str, tuple[str, float]] = {}
+        self._cache_seconds = cache_seconds
         path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
@@ -59,6 +64,8 @@ class ApiKeys:
         return f"sl_{key_id}_{secret}"
 
     def revoke(self, key_id: str) -> bool:
+        """Revoke a key (workers that verified it recently notice within their cache time)."""
+        self._cache.clear()
         with self._lock:
             cursor = self._db.execute(
                 "UPDATE api_keys SET revoked_at = ? WHERE key_id = ? AND revoked_at IS NULL",
@@ -75,6 +82,17 @@ class ApiKeys:
 
     def source_of(self, key: str) -> str | None:
         """The source a valid, unrevoked key publishes as; None for anything else."""
+        cached = self._cache.get(key)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
+        source = self._lookup(key)
+        if source is not None:
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[key] = (source, time.monotonic() + self._cache_seconds)
+        return source
+
+    def _lookup(self, key: str) -> str | None:
         prefix, _, rest = key.partition("_")
         key_id, _, secret = rest.partition("_")
         if prefix != "sl" or not key_id or not secret:

@@ -4,14 +4,16 @@ SQLite by default (one file, WAL mode: readers never block the writer); the inte
 a PostgreSQL implementation can sit beside it. Writes are batched: one transaction per HTTP batch
 or per Kafka poll, which is what makes tens of thousands of events per second possible on SQLite.
 
-Durability: ``synchronous=NORMAL`` in WAL mode survives a process crash (a killed worker) but may
-lose the last transactions on power loss; set ``SALESLEDGER_DATABASE_SYNCHRONOUS=FULL`` to trade
-speed for that too.
+Durability: ``synchronous=FULL`` (the default) syncs every commit to disk, so an accepted event
+survives power loss too; ``NORMAL`` in WAL mode survives a killed process but may lose the last
+commits on power loss (``SALESLEDGER_DATABASE_SYNCHRONOUS``). Commits are per batch, so the cost
+of FULL falls on single-event requests.
 """
 
 from __future__ import annotations
 
 import hashlib
+from datetime import UTC
 import sqlite3
 import threading
 import uuid
@@ -26,7 +28,8 @@ from events import Envelope, serialize_event
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS intake (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    event_id TEXT NOT NULL UNIQUE,
+    event_key TEXT NOT NULL UNIQUE,
+    event_id TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     event_type TEXT NOT NULL,
     partition_key TEXT NOT NULL,
@@ -65,9 +68,19 @@ class IntakeRow:
     body: bytes
 
 
+def event_key(event: Envelope) -> str:
+    """The idempotency key: CloudEvents makes ``source`` + ``id`` unique, so two tools may reuse ids."""
+    return f"{event.source}\n{event.id}"
+
+
 def fingerprint(event: Envelope) -> str:
-    """Content hash of what the publisher sent (our recorded time excluded, so a retry matches)."""
-    payload = event.model_dump_json(exclude={"recordedtime"}, exclude_none=True)
+    """Content hash of the fact as the publisher stated it.
+
+    Our recorded time is excluded and the occurrence time is compared as an instant (UTC), so a
+    retry from a tool that restarted in another time zone is a duplicate, not a conflict.
+    """
+    normalised = event.model_copy(update={"recordedtime": None, "time": event.time.astimezone(UTC)})
+    payload = normalised.model_dump_json(exclude_none=True)
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -86,7 +99,7 @@ class IntakeStore(Protocol):
 class SqliteIntake:
     """`IntakeStore` on one SQLite file, shared safely by the threads of one process."""
 
-    def __init__(self, path: Path, synchronous: str = "NORMAL") -> None:
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
@@ -117,14 +130,14 @@ class SqliteIntake:
     def _append_one(self, cursor: sqlite3.Cursor, event: Envelope) -> Appended:
         print_ = fingerprint(event)
         cursor.execute(
-            "INSERT INTO intake (event_id, fingerprint, event_type, partition_key, body)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(event_id) DO NOTHING",
-            (event.id, print_, event.type, event.partition_key, serialize_event(event)),  # type: ignore[attr-defined]
+            "INSERT INTO intake (event_key, event_id, fingerprint, event_type, partition_key, body)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(event_key) DO NOTHING",
+            (event_key(event), event.id, print_, event.type, event.partition_key, serialize_event(event)),  # type: ignore[attr-defined]
         )
         if cursor.rowcount == 1:
             return Appended(event.id, Outcome.ACCEPTED, int(cursor.lastrowid or 0))
         seq, stored = cursor.execute(
-            "SELECT seq, fingerprint FROM intake WHERE event_id = ?", (event.id,)
+            "SELECT seq, fingerprint FROM intake WHERE event_key = ?", (event_key(event),)
         ).fetchone()
         return Appended(event.id, Outcome.DUPLICATE if stored == print_ else Outcome.CONFLICT, int(seq))
 
@@ -159,7 +172,7 @@ class SqliteIntake:
             self._db.close()
 
 
-def open_store(database_url: str, synchronous: str = "NORMAL") -> IntakeStore:
+def open_store(database_url: str, synchronous: str = "FULL") -> IntakeStore:
     """The intake store named by a URL: ``sqlite:///relative/path`` or ``sqlite:////absolute/path``."""
     if database_url.startswith("sqlite:///"):
         return SqliteIntake(Path(database_url.removeprefix("sqlite:///")), synchronous)

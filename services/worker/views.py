@@ -75,8 +75,9 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
             """The source the request's key publishes as (None when keys are not required)."""
             if not settings.require_api_keys:
                 return None
-            header = request.headers.get("Authorization", "")
-            key = header.removeprefix("Bearer ").strip() or request.headers.get("X-Api-Key", "")
+            scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+            key = credentials.strip() if scheme.lower() == "bearer" else ""
+            key = key or request.headers.get("X-Api-Key", "")
             source = runtime.keys.source_of(key) if key else None
             if source is None:
                 count_rejection("unknown", "unauthorized", "http")
@@ -136,7 +137,7 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
             valid: list[tuple[int, Envelope]] = []
             for index, item in enumerate(items):
                 try:
-                    event = admit_document(item, transport="http")
+                    event = admit_document(item, transport="http", max_bytes=settings.max_event_bytes)
                 except Rejection as rejection:
                     results[index] = {"status": "rejected", **rejection.as_dict()}
                     continue

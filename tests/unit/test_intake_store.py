@@ -63,3 +63,17 @@ def test_each_store_has_a_stable_identity(tmp_path: Path) -> None:
     first = SqliteIntake(tmp_path / "a.sqlite3").store_id
     assert SqliteIntake(tmp_path / "a.sqlite3").store_id == first
     assert SqliteIntake(tmp_path / "b.sqlite3").store_id != first
+
+
+def test_two_sources_may_use_the_same_id(tmp_path: Path) -> None:
+    store = SqliteIntake(tmp_path / "intake.sqlite3")
+    dialer = parse_event(encode(call_logged(event_id="call-1")))
+    crm = parse_event(encode({**call_logged(event_id="call-1"), "source": "/crm/eu"}))
+    assert [r.outcome for r in store.append([dialer, crm])] == [Outcome.ACCEPTED, Outcome.ACCEPTED]
+
+
+def test_a_repeat_stating_the_same_instant_in_another_time_zone_is_a_duplicate(tmp_path: Path) -> None:
+    store = SqliteIntake(tmp_path / "intake.sqlite3")
+    store.append([event(event_id="e-1", time="2026-11-02T10:15:00+01:00")])
+    (again,) = store.append([event(event_id="e-1", time="2026-11-02T09:15:00Z")])
+    assert again.outcome is Outcome.DUPLICATE

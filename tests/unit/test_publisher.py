@@ -253,7 +253,10 @@ def test_batch_results_that_do_not_match_the_events_sent_are_not_trusted() -> No
     shuffled = {"results": [{"index": 1, "status": "accepted"}, {"index": 0, "status": "accepted"}]}
     for body in (short, shuffled):
         results = batch_results(reply(200, body), ["a", "b"])
-        assert [(r.status, r.id) for r in results] == [("rejected", "a"), ("rejected", "b")]
+        assert [(r.status, r.id, r.reason) for r in results] == [
+            ("rejected", "a", "unexpected_response"),
+            ("rejected", "b", "unexpected_response"),
+        ]
 
 
 def test_batch_result_counts_and_ok() -> None:
