@@ -1,18 +1,22 @@
 """Bytes in, a valid event or a `Rejection` out: the one gate every input passes through.
 
 Pure and synchronous, so HTTP, the Kafka ingestor and the replay tool reject exactly alike.
+A document of an older schema version is upcast to the latest before it is validated (see
+`events.versions`), so everything past the gate has the latest shape.
 """
 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
-from events.catalogue import EVENT_ADAPTER, EVENT_TYPES, LATEST_VERSION
+from events.catalogue import EVENT_ADAPTER, EVENT_TYPES, LATEST_VERSION, UPCASTERS
 from events.envelope import Envelope
 from events.rejection import FieldError, Reason, Rejection
+from events.versions import UpcastError, version_of
 
 DEFAULT_MAX_BYTES = 64 * 1024
 
@@ -23,17 +27,23 @@ def parse_event(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelop
     if size > max_bytes:
         raise Rejection(Reason.TOO_LARGE, f"event is {size} bytes; the limit is {max_bytes}")
     try:
-        document = json.loads(raw)
+        # JSON numbers with a fraction become exact Decimals, never floats (see `events.money`).
+        document = json.loads(raw, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         raise Rejection(Reason.NOT_JSON, f"body is not JSON: {exc}") from None
     return parse_document(document)
 
 
 def parse_document(document: Any) -> Envelope:
-    """Validate an already-decoded JSON document (see `parse_event`)."""
+    """Validate an already-decoded JSON document (see `parse_event`); older versions are upcast first."""
     if not isinstance(document, dict):
         raise Rejection(Reason.NOT_AN_OBJECT, "an event must be a JSON object")
     event_type = _check_type(document)
+    try:
+        document = UPCASTERS.upcast(document)
+    except UpcastError as exc:
+        message = f"invalid {event_type} (schemaversion {version_of(document)}): {exc}"
+        raise Rejection(Reason.INVALID, message, event_type, (FieldError(exc.field, exc.message),)) from None
     try:
         return EVENT_ADAPTER.validate_python(document)
     except ValidationError as exc:
@@ -51,9 +61,9 @@ def _check_type(document: dict[str, Any]) -> str:
             f"unknown event type {event_type!r}; known types: {known}",
             errors=(FieldError("type", "unknown event type"),),
         )
-    version = document.get("schemaversion", 1)
+    version = version_of(document)
     latest = LATEST_VERSION[event_type]
-    if isinstance(version, int) and not isinstance(version, bool) and version > latest:
+    if version is not None and version > latest:
         raise Rejection(
             Reason.UNSUPPORTED_VERSION,
             f"{event_type} schemaversion {version} is newer than the latest known ({latest})",
