@@ -13,12 +13,12 @@ of FULL falls on single-event requests.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC
 import sqlite3
 import threading
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC
 from enum import StrEnum
 from pathlib import Path
 from typing import Protocol
