@@ -6,22 +6,20 @@ a batch before saving its position. If the relay is killed between an ack and th
 the next start reads the last record of each partition: everything up to that record's seq is on
 that partition already (per-partition order is guaranteed), so exactly those rows are skipped.
 
-Only one relay may run per intake store: `RelayLease` (a file lock beside the SQLite file) elects
-it; other workers wait and take over when the holder dies.
+Only one relay may run per intake store: a `RelayLease` (services.intake.lease) elects it; other
+workers wait and take over when the holder dies.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
 
+from services.intake.lease import RelayLease
 from services.intake.store import IntakeRow, IntakeStore
 from services.metrics import RELAY_POSITION, RELAYED
 
@@ -74,33 +72,6 @@ async def read_tails(bootstrap: str, topic: str, store_id: str) -> dict[int, int
         return tails
     finally:
         await consumer.stop()
-
-
-class RelayLease:
-    """A non-blocking exclusive file lock: whoever holds it is the one relay."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
 
 
 class Relay:

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from events import Envelope
 from services.intake.keys import ApiKeys
-from services.intake.relay import Relay, RelayLease
+from services.intake.lease import RelayLease
+from services.intake.relay import Relay
 from services.intake.store import Appended, IntakeStore, open_store
 from services.settings import Settings
 
