@@ -18,6 +18,7 @@ from services.metrics import DUPLICATES, EVENTS_ACCEPTED, EVENTS_REJECTED, type_
 
 SOURCE_MISMATCH = "source_mismatch"
 ID_CONFLICT = "id_conflict"
+RULE_VIOLATION = "rule_violation"
 
 
 def admit(raw: bytes, *, transport: str, max_bytes: int, now: datetime | None = None) -> Envelope:
@@ -48,12 +49,14 @@ def count_rejection(event_type: str, reason: str, transport: str) -> None:
 
 
 def count_outcomes(events: Sequence[Envelope], results: Sequence[Appended], transport: str) -> None:
-    """Count what the intake store decided: accepted, duplicate, or an id conflict (a rejection)."""
+    """Count what the write model decided: accepted, duplicate, or rejected (id conflict, rule)."""
     for event, result in zip(events, results, strict=True):
         label = type_label(event.type)  # type: ignore[attr-defined]
         if result.outcome is Outcome.ACCEPTED:
             EVENTS_ACCEPTED.labels(label, transport).inc()
         elif result.outcome is Outcome.DUPLICATE:
             DUPLICATES.labels(label, transport).inc()
-        else:
+        elif result.outcome is Outcome.CONFLICT:
             EVENTS_REJECTED.labels(label, ID_CONFLICT, transport).inc()
+        else:
+            EVENTS_REJECTED.labels(label, RULE_VIOLATION, transport).inc()

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     database_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", description="SQLite durability: FULL survives power loss, NORMAL only a process crash."
     )
+    process_file: Path | None = Field(
+        None, description="The organisation's sales process (TOML, docs/process.md); empty: the shipped default."
+    )
+    aggregate_cache_size: int = Field(
+        20_000, ge=0, description="Aggregates kept in memory by the write model (hot leads and deals)."
+    )
     relay_batch_size: int = Field(2000, ge=1, description="Intake rows the relay sends per Kafka round trip.")
 
     @property

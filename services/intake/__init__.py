@@ -1,10 +1,10 @@
-"""Intake: where an accepted event becomes durable before it reaches the event log.
+"""Intake: how an accepted event travels from the write model to the canonical Kafka log.
 
-Every transport appends validated events here first (`IntakeStore.append`): a unique event id
-makes a repeat a reported duplicate, across restarts. The relay then copies the intake, in order,
-onto the canonical Kafka topic without gaps or duplicates (see `services.intake.relay`).
+The write model (`services.writemodel`) records accepted events; the relay
+(`services.intake.relay`) copies them, in order, onto the canonical topic without gaps or
+duplicates, and `services.intake.keys` holds the publishers' API keys.
 """
 
-from services.intake.store import Appended, IntakeRow, IntakeStore, Outcome, open_store
+from services.intake.store import Appended, IntakeRow, IntakeStore, Outcome
 
-__all__ = ["Appended", "IntakeRow", "IntakeStore", "Outcome", "open_store"]
+__all__ = ["Appended", "IntakeRow", "IntakeStore", "Outcome"]

@@ -136,7 +136,7 @@ class Relay:
                 row.body,
                 key=row.partition_key.encode(),
                 partition=partition,
-                headers=[(SEQ_HEADER, str(row.seq).encode()), (STORE_HEADER, store_id)],
+                headers=[(SEQ_HEADER, str(row.seq).encode()), (STORE_HEADER, store_id), *row.headers],
             )
             for partition, row in batch
         ]

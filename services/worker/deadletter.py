@@ -19,7 +19,13 @@ Header = tuple[str, bytes]
 
 
 def deadletter_headers(
-    *, stage: str, reason: str, message: str, errors: Sequence[dict[str, str]], source: EventT[Any]
+    *,
+    stage: str,
+    reason: str,
+    message: str,
+    errors: Sequence[dict[str, str]],
+    source: EventT[Any],
+    rule: str | None = None,
 ) -> list[Header]:
     msg = source.message
     headers = msg.headers or []
@@ -31,6 +37,7 @@ def deadletter_headers(
         ("salesledger.message", message.encode()),
         ("salesledger.errors", json.dumps(list(errors)).encode()),
         ("salesledger.source", f"{msg.topic}/{msg.partition}/{msg.offset}".encode()),
+        *([("salesledger.rule", rule.encode())] if rule else []),
     ]
 
 
@@ -42,8 +49,9 @@ async def send_to_deadletter(
     reason: str,
     message: str,
     errors: Sequence[dict[str, str]] = (),
+    rule: str | None = None,
 ) -> None:
     """Write the source message, untouched, to the dead-letter topic with its reason."""
-    headers = deadletter_headers(stage=stage, reason=reason, message=message, errors=errors, source=source)
+    headers = deadletter_headers(stage=stage, reason=reason, message=message, errors=errors, source=source, rule=rule)
     await topic.send(key=source.message.key, value=source.message.value, headers=headers)
     DEADLETTERED.labels(stage, reason).inc()

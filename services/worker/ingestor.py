@@ -15,7 +15,7 @@ import faust
 from faust.types import EventT, StreamT
 
 from events import Envelope, Rejection
-from services.gate import ID_CONFLICT, admit, count_outcomes, count_rejection
+from services.gate import ID_CONFLICT, RULE_VIOLATION, admit, count_outcomes, count_rejection
 from services.intake.store import Outcome
 from services.kafka_binding import as_structured
 from services.worker.channels import Channels
@@ -74,4 +74,13 @@ def register_ingestor(app: faust.App, channels: Channels, runtime: Runtime) -> N
                         stage=STAGE,
                         reason=ID_CONFLICT,
                         message=f"event id {event.id} was already accepted with different content",
+                    )
+                elif result.outcome is Outcome.VIOLATION:
+                    await send_to_deadletter(
+                        channels.deadletter,
+                        source,
+                        stage=STAGE,
+                        reason=RULE_VIOLATION,
+                        message=result.message or "",
+                        rule=result.rule,
                     )

@@ -1,19 +1,23 @@
-"""The worker's own dependencies, built once from settings: intake store, API keys, relay."""
+"""The worker's own dependencies, built once from settings: write model, API keys, relay."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from events import Envelope
 from services.intake.keys import ApiKeys
 from services.intake.lease import RelayLease
 from services.intake.relay import Relay
-from services.intake.store import Appended, IntakeStore, open_store
+from services.intake.store import Appended
+from services.process.config import load_process
 from services.settings import Settings
+from services.writemodel.application import WriteModel
+from services.writemodel.environment import write_model_env
 
 log = logging.getLogger(__name__)
 
@@ -21,13 +25,14 @@ log = logging.getLogger(__name__)
 @dataclass
 class Runtime:
     settings: Settings
-    store: IntakeStore
+    store: WriteModel
     keys: ApiKeys
     relay: Relay
+    _writing: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        store = open_store(settings.database_url, settings.database_synchronous)
+        store = WriteModel(load_process(settings.process_file), write_model_env(settings))
         lease = RelayLease(Path(f"{settings.database_path}.relay.lock"))
         relay = Relay(
             store, settings.kafka_bootstrap_servers, settings.topic_events, lease, settings.relay_batch_size
@@ -35,10 +40,14 @@ class Runtime:
         return cls(settings, store, ApiKeys(settings.database_path), relay)
 
     async def append(self, events: Sequence[Envelope]) -> list[Appended]:
-        """Store a batch durably (in a thread: SQLite blocks) and wake the relay."""
-        results = await asyncio.to_thread(self.store.append, events)
+        """Record a batch durably (in a thread: the database blocks) and wake the relay."""
+        results = await asyncio.to_thread(self._record, events)
         self.relay.wake()
         return results
+
+    def _record(self, events: Sequence[Envelope]) -> list[Appended]:
+        with self._writing:  # one writer per process; the database serialises across processes
+            return self.store.record(events)
 
     async def append_until_stored(self, events: Sequence[Envelope]) -> list[Appended]:
         """As `append`, retrying a failing store instead of losing the batch (blocks the partition)."""

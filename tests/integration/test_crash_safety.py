@@ -18,9 +18,11 @@ import pytest
 
 from events import parse_event
 from services.intake.keys import ApiKeys
-from services.intake.store import SqliteIntake
+from services.process.config import load_process
 from services.settings import Settings
 from services.topics import ensure_topics
+from services.writemodel.application import WriteModel
+from services.writemodel.environment import write_model_env
 from tests.samples import call_logged
 from tests.support import WorkerProcess, free_port, read_topic_sync
 
@@ -95,7 +97,7 @@ def test_killed_workers_lose_nothing_and_duplicate_nothing_on_the_log(
     assert done.wait(timeout=180), "the publisher never got every batch stored"
     publisher.join()
 
-    store = SqliteIntake(settings.database_path)
+    store = WriteModel(load_process(None), write_model_env(settings))
     intake = store.read_after(0, 10**6)
     assert {row.event_id for row in intake} == expected
 
