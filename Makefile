@@ -13,9 +13,14 @@ $(STAMP): pyproject.toml constraints.txt
 	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
-# kcat (an independent Kafka client, used by tests) and Java/Maven for the broker.
+# kcat (an independent Kafka client, used by tests), Java/Maven for the broker, and PostgreSQL's
+# server binaries (the tests start a private server from /usr/lib/postgresql/*/bin). The drop-in
+# stops the package from creating a system cluster ("main" on 5432) that nobody here uses.
 system-deps:
 	@command -v kcat >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kcat; }
+	@compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || { mkdir -p /etc/postgresql-common/createcluster.d \
+		&& echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/salesledger.conf \
+		&& apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; }
 	@command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
 	@command -v mvn >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq maven; }
 

@@ -35,8 +35,10 @@ def main() -> None:
             whole_up.append(time.perf_counter() - began)
             spawn_to_ready.append(state.start_seconds or 0.0)
             broker.down(settings)
-    print(f"runs={runs} spawn->ready median={statistics.median(spawn_to_ready):.2f}s "
-          f"max={max(spawn_to_ready):.2f}s; whole `up` (format+start) median={statistics.median(whole_up):.2f}s")
+    print(
+        f"runs={runs} spawn->ready median={statistics.median(spawn_to_ready):.2f}s "
+        f"max={max(spawn_to_ready):.2f}s; whole `up` (format+start) median={statistics.median(whole_up):.2f}s"
+    )
 
 
 if __name__ == "__main__":

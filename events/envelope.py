@@ -55,9 +55,8 @@ class Envelope(Contract):
     causationid: Identifier | None = None
 
     def recorded(self, at: datetime) -> Envelope:
-        """A copy stamped with the time Salesledger accepted it (first stamp wins)."""
-        if self.recordedtime is not None:
-            return self
+        """A copy stamped with the time Salesledger accepted it; whatever a publisher put there
+        is overwritten, because only our own clock may say when we accepted something."""
         return self.model_copy(update={"recordedtime": at})
 
     @property

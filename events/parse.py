@@ -29,7 +29,7 @@ def parse_event(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelop
     try:
         # JSON numbers with a fraction become exact Decimals, never floats (see `events.money`).
         document = json.loads(raw, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise Rejection(Reason.NOT_JSON, f"body is not JSON: {exc}") from None
     return parse_document(document)
 

@@ -54,7 +54,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     from services.intake.keys import ApiKeys
 
-    keys = ApiKeys(settings.database_path)
+    keys = ApiKeys.from_url(settings.database_url)
     if args.action == "create":
         if not args.source:
             print("keys create needs --source (the CloudEvents source the key publishes as)", file=sys.stderr)

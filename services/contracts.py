@@ -1,10 +1,11 @@
 """Published contracts: OpenAPI 3.1 for the HTTP API, AsyncAPI 3.0 for the topics, a JSON Schema per event.
 
-Everything is derived from code: the event schemas from the catalogue (`events.Event`,
-`events.EVENT_TYPES`), the response bodies and Kafka headers from `services.api_models`, limits and
-topic names from `Settings`. Pure functions, no IO, so a new event type or setting shows up in every
-document by itself. ``python -m services.contracts docs/`` writes the committed copies
-(``docs/openapi.json``, ``docs/asyncapi.json``) from the default settings; a unit test keeps them fresh.
+Everything is derived from code: the event schemas are the catalogue's own (`events.schema`, also
+written to ``docs/schemas``), the response bodies and Kafka headers come from `services.api_models`,
+limits and topic names from `Settings` and `services.topics`. Pure functions, no IO, so a new event
+type or setting shows up in every document by itself. ``python -m services.contracts docs/`` writes
+the committed copies (``docs/openapi.json``, ``docs/asyncapi.json``) from the default settings; a unit
+test keeps them fresh.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import JsonSchemaMode
 
-from events import EVENT_TYPES, Envelope, Event
+from events import EVENT_TYPES, Envelope
+from events.schema import catalogue_schema, event_json_schemas
 from services import api_models as bodies
 from services.settings import Settings
 from services.topics import TopicSpec, topic_specs
 
 API_VERSION = "1.0.0"
 REF_TEMPLATE = "#/components/schemas/{model}"
+CATALOGUE_REFS = "#/$defs/"
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 KAFKA_BINDING_VERSION = "0.5.0"
 Json = dict[str, Any]
@@ -35,27 +38,38 @@ def ref(name: str) -> Json:
 
 
 def component_schemas(inputs: Iterable[tuple[str, JsonSchemaMode, Any]]) -> Json:
-    """One `components/schemas` for the event union plus `inputs` (name, mode, type), refs resolved there.
+    """`components/schemas`: the event catalogue (its union as `Event`) plus `inputs` (name, mode, type).
 
-    The event union itself is published as `Event`; each model keeps its own name, and pydantic
-    renames any two that would clash, so every `$ref` points at exactly one schema.
+    The events' schemas are the catalogue's own published ones (`events.schema`, the same as
+    ``docs/schemas``: the gate's version pinning included), so every document agrees on them.
     """
-    adapters = [("Event", "validation", TypeAdapter(Event))]
-    adapters += [(name, mode, TypeAdapter(type_)) for name, mode, type_ in inputs]
-    top, definitions = TypeAdapter.json_schemas(adapters, ref_template=REF_TEMPLATE)  # type: ignore[arg-type]
-    schemas: Json = dict(definitions.get("$defs", {}))
-    for (name, _), schema in top.items():
-        if schema != ref(name):
-            schemas[name] = schema
-    return schemas
+    catalogue = catalogue_schema()
+    schemas: Json = {name: local_refs(schema) for name, schema in catalogue["$defs"].items()}
+    schemas["Event"] = local_refs({key: catalogue[key] for key in ("description", "oneOf", "discriminator")})
+    adapters = [(name, mode, TypeAdapter(type_)) for name, mode, type_ in inputs]
+    top, definitions = TypeAdapter.json_schemas(adapters, ref_template=REF_TEMPLATE)
+    own: Json = dict(definitions.get("$defs", {}))
+    own.update({name: schema for (name, _), schema in top.items() if schema != ref(name)})
+    if clash := sorted(schemas.keys() & own.keys()):
+        raise ValueError(f"event schemas and API schemas share the names {clash}: rename the API models")
+    return {**schemas, **own}
+
+
+def local_refs(node: Any) -> Any:
+    """`node` with the catalogue's `#/$defs/X` references (`$ref`s, discriminator mappings) made
+    `#/components/schemas/X`."""
+    if isinstance(node, str) and node.startswith(CATALOGUE_REFS):
+        return REF_TEMPLATE.format(model=node.removeprefix(CATALOGUE_REFS))
+    if isinstance(node, dict):
+        return {key: local_refs(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [local_refs(item) for item in node]
+    return node
 
 
 def event_schemas() -> dict[str, Json]:
-    """The JSON Schema (2020-12) of each event type, keyed by type name."""
-    return {
-        name: {"$schema": JSON_SCHEMA_DIALECT, **model.model_json_schema()}
-        for name, model in EVENT_TYPES.items()
-    }
+    """The JSON Schema (2020-12) of each event type, keyed by type name (as in ``docs/schemas``)."""
+    return event_json_schemas()
 
 
 def write(directory: Path, settings: Settings | None = None) -> list[Path]:
@@ -104,7 +118,7 @@ def openapi_document(settings: Settings) -> Json:
         "bearerAuth": {
             "type": "http",
             "scheme": "bearer",
-            "description": "A publisher API key (`salesledger keys create SOURCE`), publishing as SOURCE.",
+            "description": "A key from `salesledger keys create --source SOURCE`; it publishes as SOURCE.",
         },
         "apiKeyHeader": {
             "type": "apiKey",
@@ -164,7 +178,7 @@ def ingestion_paths(settings: Settings) -> Json:
         "tags": [INGESTION_TAG],
         "summary": "Publish one event",
         "description": f"One CloudEvent of any catalogue type, at most {settings.max_event_bytes} bytes. "
-        "Its `id` is the idempotency key: a retry with the same content is a `duplicate`.",
+        "`source` + `id` is the idempotency key: a retry with the same content is a `duplicate`.",
         **secured,
         "requestBody": {"required": True, "content": event_body},
         "responses": {
@@ -300,6 +314,7 @@ def asyncapi_document(settings: Settings) -> Json:
     )
     schemas["BinaryModeHeaders"] = binary_mode_headers()
     schemas["EventData"] = {"oneOf": [schemas[name]["properties"]["data"] for name in EVENT_TYPES]}
+    schemas = asyncapi_discriminators(schemas)
     return {
         "asyncapi": "3.0.0",
         "info": {
@@ -320,6 +335,20 @@ def asyncapi_document(settings: Settings) -> Json:
         "operations": operations(),
         "components": {"schemas": schemas, "messages": messages(settings)},
     }
+
+
+def asyncapi_discriminators(node: Any) -> Any:
+    """`node` with OpenAPI's `discriminator: {propertyName, mapping}` as AsyncAPI's `discriminator: name`."""
+    if isinstance(node, dict):
+        return {
+            key: value["propertyName"]
+            if key == "discriminator" and isinstance(value, dict) and "propertyName" in value
+            else asyncapi_discriminators(value)
+            for key, value in node.items()
+        }
+    if isinstance(node, list):
+        return [asyncapi_discriminators(item) for item in node]
+    return node
 
 
 def topic_bindings(settings: Settings) -> dict[str, Json]:

@@ -34,7 +34,7 @@ def admit(raw: bytes, *, transport: str, max_bytes: int, now: datetime | None = 
 def admit_document(document: Any, *, transport: str, max_bytes: int, now: datetime | None = None) -> Envelope:
     """As `admit`, for an already-decoded JSON document (an item of a batch)."""
     try:
-        size = len(json.dumps(document, ensure_ascii=False).encode())
+        size = len(json.dumps(document, ensure_ascii=False).encode(errors="surrogatepass"))
         if size > max_bytes:
             raise Rejection(Reason.TOO_LARGE, f"event is {size} bytes; the limit is {max_bytes}")
         event = parse_document(document)

@@ -47,7 +47,7 @@ async def wait_until_ready(settings: Settings, timeout: float = 120.0) -> None:
 
 def demo_key(settings: Settings) -> str:
     """A fresh API key for the demo source (printed by `run`, so users can publish too)."""
-    return ApiKeys(settings.database_path).create(DEMO_SOURCE)
+    return ApiKeys.from_url(settings.database_url).create(DEMO_SOURCE)
 
 
 async def feed_demo(settings: Settings, count: int = 30, key: str | None = None) -> None:

@@ -20,6 +20,7 @@ from services import broker
 from services.intake.keys import ApiKeys
 from services.settings import Settings
 from services.topics import ensure_topics
+from tests.postgres import postgres_url  # noqa: F401  (session fixture: a real PostgreSQL server)
 from tests.support import WorkerProcess, free_port
 
 

@@ -124,7 +124,7 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
                 return self.json(rejected("too_large", f"batch body over {limit} bytes"), status=413)
             try:
                 items = json.loads(raw)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than Python parses
                 return self.json(rejected("not_json", f"body is not JSON: {exc}"), status=400)
             if isinstance(items, dict) and isinstance(items.get("events"), list):
                 items = items["events"]

@@ -30,8 +30,25 @@ pytestmark = pytest.mark.integration
 BATCHES, BATCH_SIZE, KILLS = 40, 50, 3
 
 
+class Progress:
+    """Batches the publisher has had stored so far, for the killer to pace itself on."""
+
+    def __init__(self) -> None:
+        self.stored = 0
+        self.changed = threading.Condition()
+
+    def advance(self) -> None:
+        with self.changed:
+            self.stored += 1
+            self.changed.notify_all()
+
+    def wait_for(self, stored: int, timeout: float = 60.0) -> None:
+        with self.changed:
+            assert self.changed.wait_for(lambda: self.stored >= stored, timeout), "publisher stalled"
+
+
 def publish_with_retries(
-    url: str, key: str, batches: list[list[dict[str, Any]]], done: threading.Event
+    url: str, key: str, batches: list[list[dict[str, Any]]], progress: Progress, done: threading.Event
 ) -> None:
     """An upstream tool that retries each batch, identical bytes, until every item is stored."""
     for batch in batches:
@@ -45,7 +62,7 @@ def publish_with_retries(
                 )
                 statuses = {r["status"] for r in response.json()["results"]}
                 if response.status_code == 200 and statuses <= {"accepted", "duplicate"}:
-                    time.sleep(0.1)  # a steady stream, so the kills land mid-flow
+                    progress.advance()
                     break
             except (httpx.HTTPError, ValueError, KeyError):
                 pass
@@ -81,19 +98,17 @@ def test_killed_workers_lose_nothing_and_duplicate_nothing_on_the_log(
     expected = {event["id"] for batch in batches for event in batch}
 
     worker = WorkerProcess(settings, tmp_path / "worker.log").start()
-    done = threading.Event()
+    done, progress = threading.Event(), Progress()
     publisher = threading.Thread(
-        target=publish_with_retries, args=(worker.url, key, batches, done), daemon=True
+        target=publish_with_retries, args=(worker.url, key, batches, progress, done), daemon=True
     )
     publisher.start()
     rng = random.Random(7)
-    killed_mid_flow = 0
-    for _ in range(KILLS):
-        time.sleep(rng.uniform(0.3, 1.5))
-        killed_mid_flow += not done.is_set()
+    for kill_after in sorted(rng.sample(range(2, BATCHES - 2), KILLS)):
+        progress.wait_for(kill_after)  # the publisher blocks while the worker is down: kills land mid-flow
+        time.sleep(rng.uniform(0.0, 0.05))  # somewhere inside the next request or relay round trip
         worker.stop(signal.SIGKILL)
         worker.start()
-    assert killed_mid_flow == KILLS, "the publisher finished before the kills: the test proved nothing"
     assert done.wait(timeout=180), "the publisher never got every batch stored"
     publisher.join()
 
