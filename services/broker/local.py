@@ -500,7 +500,8 @@ def _format_storage(settings: Settings, java: str, lib: Path) -> None:
     if (data / "logs" / "meta.properties").is_file():
         return
     main = ["kafka.tools.StorageTool", "format", "--ignore-formatted"]
-    main += ["--cluster-id", new_cluster_id(), "--config", str(data / SERVER_PROPERTIES)]
+    # "=" form: a random id may start with "-", which argparse would take for an option.
+    main += [f"--cluster-id={new_cluster_id()}", "--config", str(data / SERVER_PROPERTIES)]
     archive = _cds_archive(settings, java)  # recorded by the broker, mostly the same classes
     jvm_extra = [f"-XX:SharedArchiveFile={archive}"] if archive.is_file() else []
     cmd = _java_cmd(java, lib, "128m", main, jvm_extra)

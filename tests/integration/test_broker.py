@@ -8,6 +8,7 @@ tests already created under the session prefix, and delete them at the end.
 from __future__ import annotations
 
 import uuid
+from pathlib import Path
 from collections.abc import AsyncIterator
 
 import pytest
@@ -108,3 +109,20 @@ async def test_idempotent_producer_round_trip(own_topics: Settings) -> None:
         await consumer.stop()
     records = [record for records in batch.values() for record in records]
     assert [(r.key, r.value, r.offset) for r in records] == [(b"k1", b"hello", sent.offset)]
+
+
+def test_storage_is_formatted_even_when_the_cluster_id_starts_with_a_dash(
+    kafka: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A random KRaft cluster id starts with "-" one time in 64; Kafka's argparse must not take it
+    for an option (this once failed a test run)."""
+    from services.broker import local
+
+    dashed = "-" + local.base64.urlsafe_b64encode(bytes(15)).decode()  # 21 chars + "-" = a 22-char id
+    monkeypatch.setattr(local, "new_cluster_id", lambda: dashed)
+    settings = kafka.model_copy(update={"kafka_data_dir": tmp_path})
+    local._write_properties(
+        tmp_path / local.SERVER_PROPERTIES, local.server_properties(settings, "127.0.0.1", 1)
+    )
+    local._format_storage(settings, local._find_java(), local.lib_dir(settings))
+    assert f"cluster.id={dashed}" in (tmp_path / "logs" / "meta.properties").read_text()
