@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint system-deps jars clean
+.PHONY: run test lint docs system-deps jars clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,12 @@ test: jars lint
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check . && $(VENV)/bin/mypy events projections services
+
+# Regenerate every generated document (tests fail when one is stale).
+docs: $(STAMP)
+	$(PY) -m services.settings docs/configuration.md
+	$(PY) -m events.schema docs/schemas docs/events.md
+	$(PY) -m services.contracts docs/
 
 clean:
 	rm -rf $(VENV) .data .pytest_cache

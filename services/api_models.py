@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, Json, RootModel
 
 from events import Reason
-from services.gate import ID_CONFLICT, SOURCE_MISMATCH
+from services.gate import ID_CONFLICT, RULE_VIOLATION, SOURCE_MISMATCH
 
 REJECTION_REASONS: tuple[str, ...] = (
     *(reason.value for reason in Reason),
@@ -21,6 +21,7 @@ REJECTION_REASONS: tuple[str, ...] = (
     "unauthorized",
     SOURCE_MISMATCH,
     ID_CONFLICT,
+    RULE_VIOLATION,
 )
 """Every `reason` the HTTP API can answer with: the gate's reasons plus the API's own."""
 
@@ -55,7 +56,10 @@ class Rejected(Body):
     reason: str = Field(json_schema_extra={"enum": list(REJECTION_REASONS)})
     message: str
     errors: list[FieldError]
-    id: str | None = Field(None, description="The event id, on an `id_conflict` only.")
+    id: str | None = Field(None, description="The event id, on an `id_conflict` or `rule_violation`.")
+    rule: str | None = Field(
+        None, description="On a `rule_violation`: the sales-process rule broken (docs/process.md)."
+    )
 
 
 class AcceptedItem(Accepted):

@@ -194,7 +194,9 @@ def ingestion_paths(settings: Settings) -> Json:
                 f"{reasons_for(413)}: the body is over {settings.max_event_bytes} bytes.", "Rejected"
             ),
             "422": response(
-                f"{reasons_for(422)}: a field is invalid, or the type or version unknown.", "Rejected"
+                f"{reasons_for(422)}: a field is invalid, or the type or version unknown; `rule_violation`: "
+                "the sales process forbids it now (`rule` names the rule).",
+                "Rejected",
             ),
         },
     }

@@ -88,13 +88,15 @@ class Settings(BaseSettings):
     # --- Intake store and relay ----------------------------------------------------------------
     database_url: str = Field(
         "sqlite:///.data/salesledger.sqlite3",
-        description="Intake store and API keys: `sqlite:///<path>` (relative) or `sqlite:////<abs path>`.",
+        description="Event store and API keys: `sqlite:///<path>` (relative), `sqlite:////<abs path>` or "
+        "`postgresql://user:password@host:port/dbname[?schema=name]`.",
     )
     database_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", description="SQLite durability: FULL survives power loss, NORMAL only a process crash."
     )
     process_file: Path | None = Field(
-        None, description="The organisation's sales process (TOML, docs/process.md); empty: the shipped default."
+        None,
+        description="The organisation's sales process (TOML, docs/process.md); empty: the shipped default.",
     )
     aggregate_cache_size: int = Field(
         20_000, ge=0, description="Aggregates kept in memory by the write model (hot leads and deals)."
@@ -103,9 +105,9 @@ class Settings(BaseSettings):
 
     @property
     def database_path(self) -> Path:
-        """Filesystem path of the SQLite database named by `database_url`."""
+        """Filesystem path of the SQLite database named by `database_url` (SQLite only)."""
         if not self.database_url.startswith("sqlite:///"):
-            raise ValueError(f"unsupported database URL {self.database_url!r}: use sqlite:///<path>")
+            raise ValueError(f"{self.database_url!r} is not a SQLite URL (sqlite:///<path>)")
         return Path(self.database_url.removeprefix("sqlite:///"))
 
     @property
@@ -140,3 +142,16 @@ def settings_table(settings: Settings | None = None) -> str:
             row += f" `{getattr(settings, name)}` |"
         rows.append(row)
     return "\n".join(rows)
+
+
+def write_settings_table(markdown: Path) -> None:
+    """Rewrite the settings table at the end of `markdown` (docs/configuration.md) from the code."""
+    text = markdown.read_text()
+    head = text[: text.index("| Variable |")] if "| Variable |" in text else text
+    markdown.write_text(head + settings_table() + "\n")
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_settings_table(Path(sys.argv[1]))

@@ -33,7 +33,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that hands `settings` to a child process (SALESLEDGER_* variables)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESLEDGER_")}
     for name, value in settings.model_dump().items():
-        env[f"SALESLEDGER_{name.upper()}"] = str(value)
+        if value is not None:
+            env[f"SALESLEDGER_{name.upper()}"] = str(value)
     env["PYTHONPATH"] = str(ROOT)
     return env
 

@@ -6,7 +6,7 @@ a batch before saving its position. If the relay is killed between an ack and th
 the next start reads the last record of each partition: everything up to that record's seq is on
 that partition already (per-partition order is guaranteed), so exactly those rows are skipped.
 
-Only one relay may run per intake store: a `RelayLease` (services.intake.lease) elects it; other
+Only one relay may run per event store: a `Lease` (services.intake.lease) elects it; other
 workers wait and take over when the holder dies.
 """
 
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
 
-from services.intake.lease import RelayLease
+from services.intake.lease import Lease
 from services.intake.store import IntakeRow, IntakeStore
 from services.metrics import RELAY_POSITION, RELAYED
 
@@ -82,7 +82,7 @@ class Relay:
         store: IntakeStore,
         bootstrap: str,
         topic: str,
-        lease: RelayLease,
+        lease: Lease,
         batch_size: int = 2000,
         idle_interval: float = 0.05,
     ) -> None:
@@ -96,7 +96,7 @@ class Relay:
     async def run(self, stopping: asyncio.Event) -> None:
         """Wait for the lease, then relay until `stopping` is set."""
         while not stopping.is_set():
-            if self.lease.try_acquire():
+            if await asyncio.to_thread(self.lease.try_acquire):  # a PostgreSQL lease connects
                 try:
                     await self._relay_while_leader(stopping)
                 finally:
@@ -114,7 +114,7 @@ class Relay:
             tails = await read_tails(self.bootstrap, self.topic, self.store.store_id)
             position = await asyncio.to_thread(self.store.position, POSITION)
             log.info("relay leading from seq %s (partition tails %s)", position, tails)
-            while not stopping.is_set():
+            while not stopping.is_set() and await asyncio.to_thread(self.lease.held):
                 rows = await asyncio.to_thread(self.store.read_after, position, self.batch_size)
                 if not rows:
                     await self._sleep(stopping, self.idle_interval)

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from events import Envelope
+
 
 class Outcome(StrEnum):
     ACCEPTED = "accepted"
@@ -51,9 +52,10 @@ def fingerprint(event: Envelope) -> str:
     Our recorded time is excluded and the occurrence time is compared as an instant (UTC), so a
     retry from a tool that restarted in another time zone is a duplicate, not a conflict.
     """
-    normalised = event.model_copy(update={"recordedtime": None, "time": event.time.astimezone(UTC)})
-    payload = normalised.model_dump_json(exclude_none=True)
-    return hashlib.sha256(payload.encode()).hexdigest()
+    offset = event.time.utcoffset() or timedelta(0)
+    instant = (event.time.replace(tzinfo=None) - datetime.min) - offset  # no overflow near year 1
+    payload = event.model_dump_json(exclude={"recordedtime", "time"}, exclude_none=True)
+    return hashlib.sha256(f"{instant}\n{payload}".encode()).hexdigest()
 
 
 class IntakeStore(Protocol):

@@ -52,6 +52,8 @@ async def send_to_deadletter(
     rule: str | None = None,
 ) -> None:
     """Write the source message, untouched, to the dead-letter topic with its reason."""
-    headers = deadletter_headers(stage=stage, reason=reason, message=message, errors=errors, source=source, rule=rule)
+    headers = deadletter_headers(
+        stage=stage, reason=reason, message=message, errors=errors, source=source, rule=rule
+    )
     await topic.send(key=source.message.key, value=source.message.value, headers=headers)
     DEADLETTERED.labels(stage, reason).inc()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from events import Envelope
+from services.db import parse_database_url
 from services.intake.keys import ApiKeys
-from services.intake.lease import RelayLease
+from services.intake.lease import lease_for
 from services.intake.relay import Relay
 from services.intake.store import Appended
 from services.process.config import load_process
@@ -33,11 +33,11 @@ class Runtime:
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
         store = WriteModel(load_process(settings.process_file), write_model_env(settings))
-        lease = RelayLease(Path(f"{settings.database_path}.relay.lock"))
+        lease = lease_for(parse_database_url(settings.database_url), "relay")
         relay = Relay(
             store, settings.kafka_bootstrap_servers, settings.topic_events, lease, settings.relay_batch_size
         )
-        return cls(settings, store, ApiKeys(settings.database_path), relay)
+        return cls(settings, store, ApiKeys.from_url(settings.database_url), relay)
 
     async def append(self, events: Sequence[Envelope]) -> list[Appended]:
         """Record a batch durably (in a thread: the database blocks) and wake the relay."""

@@ -17,7 +17,15 @@ from faust.web import Request, Response, View
 from events import Envelope, Reason, Rejection
 from projections import rep_activity
 from projections.positions import split_partial_key
-from services.gate import ID_CONFLICT, RULE_VIOLATION, SOURCE_MISMATCH, admit, admit_document, count_outcomes, count_rejection
+from services.gate import (
+    ID_CONFLICT,
+    RULE_VIOLATION,
+    SOURCE_MISMATCH,
+    admit,
+    admit_document,
+    count_outcomes,
+    count_rejection,
+)
 from services.intake.store import Appended, Outcome
 from services.worker.channels import Channels
 from services.worker.projector import decode_partial
@@ -47,7 +55,9 @@ def outcome_body(event: Envelope, result: Appended) -> tuple[dict[str, Any], int
     if result.outcome is Outcome.DUPLICATE:
         return {"status": "duplicate", "id": event.id}, 200
     if result.outcome is Outcome.VIOLATION:
-        body = rejected(RULE_VIOLATION, result.message or "", [{"field": "(process)", "message": result.message or ""}])
+        body = rejected(
+            RULE_VIOLATION, result.message or "", [{"field": "(process)", "message": result.message or ""}]
+        )
         return {**body, "rule": result.rule, "id": event.id}, 422
     message = f"event id {event.id} was already accepted with different content"
     return {**rejected(ID_CONFLICT, message), "id": event.id}, 409

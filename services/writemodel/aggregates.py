@@ -50,7 +50,7 @@ class Ledger(Aggregate):
         hash: str
         state: dict[str, Any]
 
-        def apply(self, aggregate: Ledger) -> None:  # type: ignore[override]
+        def apply(self, aggregate: Ledger) -> None:
             aggregate.state = self.state
             aggregate.head = self.hash
 
@@ -61,7 +61,7 @@ class Ledger(Aggregate):
         cause: str
         state: dict[str, Any]
 
-        def apply(self, aggregate: Ledger) -> None:  # type: ignore[override]
+        def apply(self, aggregate: Ledger) -> None:
             aggregate.state = self.state
 
     def record(self, event_key: str, partition_key: str, envelope: str, state: dict[str, Any]) -> str:

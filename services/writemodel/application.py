@@ -10,6 +10,7 @@ workers changing one aggregate at once (optimistic concurrency on aggregate vers
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from eventsourcing.utils import get_topic
 from events import Envelope, serialize_event
 from services.intake.store import Appended, IntakeRow, Outcome, event_key, fingerprint
 from services.process.config import ProcessConfig
-from services.process.routing import aggregate_of, apply, opens
+from services.process.routing import apply_event, targets
 from services.process.rules import RuleViolation
 from services.writemodel.aggregates import IDENTITY_ID, EventKey, Ledger, StoreIdentity, key_id
 
@@ -33,7 +34,7 @@ MAX_ATTEMPTS = 5
 
 
 class WriteModel(Application[UUID]):
-    snapshotting_intervals = {Ledger: 100}  # noqa: RUF012
+    snapshotting_intervals = {Ledger: 100}
 
     def __init__(self, process: ProcessConfig, env: dict[str, str]) -> None:
         super().__init__(env=env)
@@ -71,7 +72,14 @@ class WriteModel(Application[UUID]):
             try:
                 ledger = self._decide_and_record(event, ekey, ledgers)
             except RuleViolation as violation:
-                results.append(Appended(event.id, Outcome.VIOLATION, violation.rule, violation.message))
+                # A repeat usually breaks a rule too (a lead captured twice): repeats win, so look.
+                stored = None if check_keys else self._stored_fingerprint(ekey)
+                if stored is not None:
+                    results.append(
+                        Appended(event.id, Outcome.DUPLICATE if stored == print_ else Outcome.CONFLICT)
+                    )
+                else:
+                    results.append(Appended(event.id, Outcome.VIOLATION, violation.rule, violation.message))
                 continue
             keys[ekey] = print_
             new_keys.append(EventKey(event_key=ekey, fingerprint=print_, ledger_id=ledger.id))
@@ -81,16 +89,15 @@ class WriteModel(Application[UUID]):
         return results
 
     def _decide_and_record(self, event: Envelope, ekey: str, ledgers: dict[UUID, Ledger]) -> Ledger:
-        kind, key = aggregate_of(event)
-        ledger = self._ledger(kind, key, ledgers)
-        state = apply(kind, ledger.state, event, self.process)
-        effects = []
-        for other_kind, other_key in opens(event):
-            other = self._ledger(other_kind, other_key, ledgers)
-            effects.append((other, apply(other_kind, other.state, event, self.process)))
-        ledger.record(ekey, event.partition_key, serialize_event(event).decode(), state)
-        for other, other_state in effects:
-            other.affect(ekey, other_state)
+        """Decide on every aggregate the event changes (all or nothing), then record it in its own
+        aggregate and its effect in those it opens (a deal opened by `LeadQualified`)."""
+        own, *others = targets(event)
+        loaded = {target: self._ledger(*target, ledgers) for target in (own, *others)}
+        states = apply_event(event, {target: ledger.state for target, ledger in loaded.items()}, self.process)
+        ledger = loaded[own]
+        ledger.record(ekey, event.partition_key, serialize_event(event).decode(), states[own])
+        for target in others:
+            loaded[target].affect(ekey, states[target])
         return ledger
 
     def _ledger(self, kind: str, key: str, ledgers: dict[UUID, Ledger]) -> Ledger:
@@ -115,21 +122,16 @@ class WriteModel(Application[UUID]):
         if cache is None:
             return
         for event in events:
-            kind, key = aggregate_of(event)
-            for aggregate_id in [Ledger.create_id(kind, key), *(Ledger.create_id(*o) for o in opens(event))]:
-                try:
+            for aggregate_id in (Ledger.create_id(*target) for target in targets(event)):
+                with contextlib.suppress(KeyError):
                     cache.get(aggregate_id, evict=True)
-                except KeyError:
-                    pass
 
     def _identity(self) -> str:
         try:
             return str(self.repository.get(IDENTITY_ID).token)
         except AggregateNotFoundError:
-            try:
+            with contextlib.suppress(IntegrityError):  # another worker created it first
                 self.save(StoreIdentity(token=uuid.uuid4().hex))
-            except IntegrityError:
-                pass  # another worker created it first
             return str(self.repository.get(IDENTITY_ID).token)
 
     # --- the relay's source ---------------------------------------------------------------------
@@ -149,7 +151,11 @@ class WriteModel(Application[UUID]):
                 ("salesledger.hash", recorded.hash.encode()),
             )
             event_id = recorded.event_key.split("\n", 1)[1]
-            rows.append(IntakeRow(notification.id, event_id, recorded.partition_key, recorded.envelope.encode(), headers))
+            rows.append(
+                IntakeRow(
+                    notification.id, event_id, recorded.partition_key, recorded.envelope.encode(), headers
+                )
+            )
         return rows
 
     def position(self, name: str) -> int:
@@ -157,10 +163,8 @@ class WriteModel(Application[UUID]):
 
     def save_position(self, name: str, seq: int) -> None:
         if seq > self.position(name):
-            try:
+            with contextlib.suppress(IntegrityError):  # saved concurrently: positions only move forward
                 self.tracking.insert_tracking(Tracking(application_name=name, notification_id=seq))
-            except IntegrityError:
-                pass  # saved concurrently: positions only move forward
 
     def last_seq(self) -> int:
         return self.recorder.max_notification_id() or 0

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from services.db import eventsourcing_env, parse_database_url, prepare_database
 from services.settings import Settings
 
 
 def write_model_env(settings: Settings) -> dict[str, str]:
-    """SQLite file (WAL) by default; the aggregate cache is trusted only by this process's writer,
-    so it does not fast-forward: a stale copy makes the save collide and the batch is redone."""
-    path = settings.database_path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return {
-        "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-        "SQLITE_DBNAME": str(path),
-        "SQLITE_LOCK_TIMEOUT": "30",
-        "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
-        "AGGREGATE_CACHE_FASTFORWARD": "n",
-        "CREATE_TABLE": "y",
-    }
+    """SQLite (WAL) or PostgreSQL by `database_url`; the database is prepared (folder or schema).
+
+    The aggregate cache is trusted only by this process's writer, so it does not fast-forward: a
+    stale copy makes the save collide and the batch is redone with fresh aggregates.
+    """
+    config = parse_database_url(settings.database_url)
+    prepare_database(config)
+    return eventsourcing_env(
+        config,
+        {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size), "AGGREGATE_CACHE_FASTFORWARD": "n"},
+    )

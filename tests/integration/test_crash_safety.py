@@ -21,6 +21,7 @@ from services.intake.keys import ApiKeys
 from services.process.config import load_process
 from services.settings import Settings
 from services.topics import ensure_topics
+from services.writemodel.aggregates import GENESIS
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
 from tests.samples import call_logged
@@ -133,3 +134,10 @@ def test_killed_workers_lose_nothing_and_duplicate_nothing_on_the_log(
     for record in records:
         by_key.setdefault(record.key, []).append(seq_of[parse_event(record.value).id])
     assert all(seqs == sorted(seqs) for seqs in by_key.values()), "per-aggregate order broken"
+
+    heads: dict[bytes, bytes] = {}
+    for record in records:  # each aggregate's records form an unbroken hash chain on the log
+        headers = dict(record.headers)
+        aggregate = headers["salesledger.aggregate"]
+        assert headers["salesledger.prevhash"] == heads.get(aggregate, GENESIS.encode()), "hash chain broken"
+        heads[aggregate] = headers["salesledger.hash"]

@@ -157,23 +157,53 @@ def test_binary_mode_events_from_kcat_are_accepted_like_structured_ones(
 def test_http_and_both_kafka_modes_carry_every_field_onto_the_log(
     worker: WorkerProcess, kafka: Settings
 ) -> None:
-    call = call_logged(unique("evt"), actor="user-7", correlationid="corr-1")
-    call["data"]["notes"] = "ünïcödé ✓"
-    documents = [
-        call,
-        lead_captured(unique("evt"), source="networking"),
-    ]
+    def call() -> dict[str, Any]:
+        document = call_logged(unique("evt"), actor="user-7", correlationid="corr-1")
+        document["data"]["notes"] = "ünïcödé ✓"
+        return document
+
+    def lead() -> dict[str, Any]:  # a lead is captured once: each variant gets its own
+        return lead_captured(unique("evt"), lead_id=unique("lead"), source="networking")
+
     sent: dict[str, dict[str, Any]] = {}
-    for document in documents:
-        over_http = {**document, "id": unique("http")}
+    for make in (call, lead):
+        over_http = {**make(), "id": unique("http")}
         assert worker.publish(over_http).status_code == 202
-        structured = {**document, "id": unique("structured")}
-        kcat(kafka, encode(structured), document["subject"])
-        binary = {**document, "id": unique("binary")}
+        structured = {**make(), "id": unique("structured")}
+        kcat(kafka, encode(structured), structured["subject"])
+        binary = {**make(), "id": unique("binary")}
         headers = {f"ce_{k}": str(v) for k, v in binary.items() if k != "data"}
-        kcat(kafka, json.dumps(binary["data"]).encode(), document["subject"], headers)
+        kcat(kafka, json.dumps(binary["data"]).encode(), binary["subject"], headers)
         sent |= {d["id"]: d for d in (over_http, structured, binary)}
     found = eventually(lambda: canonical_events(kafka, set(sent)), until=lambda f: len(f) == len(sent))
     for event_id, document in sent.items():
         assert found[event_id].model_copy(update={"recordedtime": None}) == parse_event(encode(document))
         assert found[event_id].recordedtime is not None
+
+
+def test_an_illegal_transition_is_rejected_naming_its_rule_over_http_and_kafka(
+    worker: WorkerProcess, kafka: Settings
+) -> None:
+    deal = unique("deal")
+    needs = {
+        "specversion": "1.0", "id": unique("evt"), "source": "/dialer/test", "type": "NeedsAssessed",
+        "time": "2026-11-02T10:00:00Z", "subject": deal,
+        "data": {"deal_id": deal, "rep_id": "rep-ada", "pain_points": ["manual planning"]},
+    }  # fmt: skip
+    response = worker.publish(needs)
+    assert response.status_code == 422
+    assert (response.json()["reason"], response.json()["rule"]) == ("rule_violation", "deal_not_open")
+
+    over_kafka = {**needs, "id": unique("evt")}
+    kcat(kafka, encode(over_kafka), deal)
+
+    def dead() -> list[Any]:
+        records = read_topic_sync(kafka, kafka.topic_deadletter, count=10**6, timeout=3)
+        return [r for r in records if r.value == encode(over_kafka)]
+
+    (record,) = eventually(dead)
+    headers = dict(record.headers)
+    assert (headers["salesledger.reason"], headers["salesledger.rule"]) == (
+        b"rule_violation",
+        b"deal_not_open",
+    )

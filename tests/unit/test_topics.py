@@ -83,4 +83,3 @@ def test_specs_are_frozen_and_fresh_per_call() -> None:
     first[0].config["retention.ms"] = "0"  # a caller's edit must not leak into the next call
     assert topic_specs(settings)[0].config["retention.ms"] == "-1"
     assert hash(first[1]) == hash(second[1])  # hashable despite the dict field
-

@@ -72,9 +72,10 @@ def test_a_deal_event_before_the_deal_is_opened_violates_a_named_rule(db: Path) 
 
 def test_qualifying_the_lead_opens_its_deal(db: Path) -> None:
     model = open_model(db)
-    assert outcomes(model, sample("LeadCaptured"), sample("LeadQualified"), sample("NeedsAssessed")) == [
-        Outcome.ACCEPTED
-    ] * 3
+    assert (
+        outcomes(model, sample("LeadCaptured"), sample("LeadQualified"), sample("NeedsAssessed"))
+        == [Outcome.ACCEPTED] * 3
+    )
 
 
 def test_a_violation_in_a_batch_rejects_only_that_event(db: Path) -> None:
@@ -131,3 +132,9 @@ def test_long_histories_reload_from_snapshots(db: Path) -> None:
     rows = open_model(db).read_after(0, 1000)
     assert len(rows) == 252
     assert dict(rows[-1].headers)["salesledger.prevhash"] == dict(rows[-2].headers)["salesledger.hash"]
+
+
+def test_times_at_the_edge_of_the_calendar_are_fingerprinted_without_overflow(db: Path) -> None:
+    """Found by schemathesis: year 1 with a positive offset is before datetime.min in UTC."""
+    early = sample("CallLogged", time="0001-01-01T01:00:00+03:04")
+    assert outcomes(open_model(db), early, early) == [Outcome.ACCEPTED, Outcome.DUPLICATE]
