@@ -7,7 +7,7 @@ test checks every live response against them). Field names are the wire names.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Json, RootModel
 
@@ -95,14 +95,30 @@ class RepActivityCounts(Body):
     leads_captured: int = Field(ge=0, description="Leads captured with this rep as owner.")
 
 
-class RepActivity(RepActivityCounts):
+class Coverage(Body):
+    """How much of the event log an answer covers: every partition, unless a rebalance is under way."""
+
+    partitions_covered: int = Field(ge=0, description="Partitions of the event log whose partials answered.")
+    partitions_total: int = Field(ge=1, description="Partitions of the event log.")
+
+
+class RepActivity(RepActivityCounts, Coverage):
     """One rep's activity (zeros for a rep with none)."""
 
     rep_id: str
 
 
-class AllRepsActivity(Body):
+class AllRepsActivity(Coverage):
     reps: dict[str, RepActivityCounts] = Field(description="Activity per rep id, for reps with any.")
+
+
+class Partials(Body):
+    """One worker's partials of a read model, for the worker answering a query (internal)."""
+
+    partials: list[list[Any]] = Field(
+        description="(source partition, key, stored partial) for the partitions this worker owns."
+    )
+    partitions: list[int] = Field(description="Event-log partitions this worker owns.")
 
 
 class Health(Body):

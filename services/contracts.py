@@ -105,6 +105,7 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     bodies.AllRepsActivity,
     bodies.RepActivity,
     bodies.Health,
+    bodies.Partials,
     bodies.SchemaIndex,
     bodies.NotFound,
 )
@@ -250,6 +251,12 @@ def query_paths() -> Json:
             "Activity of one rep",
             {"200": response("Zeros for a rep with no activity.", "RepActivity")},
             parameters=[rep],
+        ),
+        "/v1/internal/partials/rep-activity": get(
+            "repActivityPartials",
+            OPERATIONS_TAG,
+            "This worker's rep-activity partials (internal: used by the worker answering a query)",
+            {"200": response("The partials of the partitions this worker owns.", "Partials")},
         ),
         "/v1/health": get(
             "health",

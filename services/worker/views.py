@@ -16,7 +16,6 @@ from faust.web import Request, Response, View
 
 from events import Envelope, Reason, Rejection
 from projections import rep_activity
-from projections.positions import split_partial_key
 from services.gate import (
     ID_CONFLICT,
     RULE_VIOLATION,
@@ -28,6 +27,7 @@ from services.gate import (
 )
 from services.intake.store import Appended, Outcome
 from services.worker.channels import Channels
+from services.worker.fanout import Partials, coverage, gather_partials, local_partials, owned_partitions
 from services.worker.projector import decode_partial
 from services.worker.runtime import Runtime
 
@@ -71,13 +71,9 @@ def source_error(event: Envelope, source: str | None) -> dict[str, Any] | None:
     return rejected(SOURCE_MISMATCH, message, [{"field": "source", "message": message}])
 
 
-def rep_activity_view(channels: Channels) -> dict[str, rep_activity.RepActivity]:
-    """Merged activity per rep from the partials this worker holds."""
-    partials = []
-    for table_key, stored in channels.rep_activity.items():
-        _, rep = split_partial_key(table_key)
-        partials.append((rep, decode_partial(stored).state))
-    return rep_activity.merge_all(partials)
+def merged_rep_activity(partials: Partials) -> dict[str, rep_activity.RepActivity]:
+    """Activity per rep, merged from the partials of every partition."""
+    return rep_activity.merge_all((rep, decode_partial(stored).state) for _, rep, stored in partials)
 
 
 def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None:
@@ -171,17 +167,36 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
             }
             return {"results": results, **tally}
 
+    partials_path = "/v1/internal/partials/rep-activity"
+
+    async def rep_activity_everywhere() -> tuple[dict[str, rep_activity.RepActivity], dict[str, int]]:
+        partials, covered = await gather_partials(
+            app, channels.rep_activity, settings.topic_events, partials_path
+        )
+        return merged_rep_activity(partials), coverage(covered, settings.topic_partitions)
+
+    @app.page(partials_path)
+    class RepActivityPartialsView(View):
+        """This worker's own partials, for the worker answering a query (not a public API)."""
+
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            own = local_partials(app, channels.rep_activity, settings.topic_events)
+            partitions = sorted(owned_partitions(app, settings.topic_events))
+            return self.json({"partials": own, "partitions": partitions})
+
     @app.page("/v1/reps/activity")
     class AllRepsActivityView(View):
         async def get(self, request: Request, **kwargs: Any) -> Response:
-            reps = rep_activity_view(channels)
-            return self.json({"reps": {rep: state.to_dict() for rep, state in sorted(reps.items())}})
+            reps, covered = await rep_activity_everywhere()
+            body = {"reps": {rep: state.to_dict() for rep, state in sorted(reps.items())}, **covered}
+            return self.json(body)
 
     @app.page("/v1/reps/{rep_id}/activity")
     class RepActivityView(View):
         async def get(self, request: Request, rep_id: str, **kwargs: Any) -> Response:
-            state = rep_activity_view(channels).get(rep_id, rep_activity.RepActivity())
-            return self.json({"rep_id": rep_id, **state.to_dict()})
+            reps, covered = await rep_activity_everywhere()
+            state = reps.get(rep_id, rep_activity.RepActivity())
+            return self.json({"rep_id": rep_id, **state.to_dict(), **covered})
 
     @app.page("/v1/health")
     class HealthView(View):

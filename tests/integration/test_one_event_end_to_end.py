@@ -50,6 +50,8 @@ def test_call_posted_over_http_reaches_the_read_model(worker: WorkerProcess) -> 
         "connected_calls": 2,
         "talk_seconds": 420,
         "leads_captured": 0,
+        "partitions_covered": 4,
+        "partitions_total": 4,
     }
 
 
