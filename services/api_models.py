@@ -112,6 +112,68 @@ class AllRepsActivity(Coverage):
     reps: dict[str, RepActivityCounts] = Field(description="Activity per rep id, for reps with any.")
 
 
+Ratio = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", description="A decimal ratio, exact.")]
+Amount = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", description="A decimal amount, exact.")]
+
+
+class PipelineRow(Body):
+    """Open deals of one group in one currency (`currency` null: deals not priced yet)."""
+
+    group: str | None
+    currency: str | None
+    count: int = Field(ge=0)
+    value: Amount
+    weighted_value: Amount = Field(description="Sum of amount times stage probability (docs/kpis.md).")
+    average_time_in_stage: float | None = Field(description="Seconds, as of `as_of`.")
+    stuck: int = Field(ge=0)
+
+
+class StuckDeal(Body):
+    deal_id: str
+    rep_id: str | None
+    stage: str
+    stage_entered_at: str
+    time_in_stage: float = Field(description="Seconds in the current stage as of `as_of`.")
+
+
+class Pipeline(Coverage):
+    """The open pipeline as of an instant (event time), grouped, with the deals stuck in a stage."""
+
+    as_of: str
+    group_by: Literal["stage", "rep", "team", "territory"]
+    rows: list[PipelineRow]
+    stuck: list[StuckDeal]
+
+
+class FunnelRow(Body):
+    stage: str
+    entered: int = Field(ge=0)
+    advanced: int = Field(ge=0)
+    skipped: int = Field(ge=0)
+    regressed: int = Field(ge=0)
+    lost: int = Field(ge=0)
+    conversion: Ratio | None = Field(description="Advanced ÷ entered (null when none entered).")
+    from_leads: Ratio | None = Field(description="Entered ÷ leads captured.")
+
+
+class Funnel(Coverage):
+    leads: int = Field(ge=0)
+    qualified: int = Field(ge=0)
+    disqualified: int = Field(ge=0)
+    won: int = Field(ge=0)
+    lost: int = Field(ge=0)
+    reopened: int = Field(ge=0)
+    lead_to_qualified: Ratio | None
+    lead_to_won: Ratio | None
+    rows: list[FunnelRow]
+
+
+class BadQuery(Body):
+    status: Literal["rejected"]
+    reason: Literal["bad_query"]
+    message: str
+
+
 class Partials(Body):
     """One worker's partials of a read model, for the worker answering a query (internal)."""
 

@@ -106,6 +106,9 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     bodies.RepActivity,
     bodies.Health,
     bodies.Partials,
+    bodies.Pipeline,
+    bodies.Funnel,
+    bodies.BadQuery,
     bodies.SchemaIndex,
     bodies.NotFound,
 )
@@ -235,6 +238,13 @@ def path_parameter(name: str, description: str, schema: Json) -> Json:
     return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
 
 
+GROUP_BY = ("stage", "rep", "team", "territory")
+
+
+def query_parameter(name: str, description: str, schema: Json) -> Json:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
 def query_paths() -> Json:
     rep = path_parameter("rep_id", "The rep's id.", {"type": "string", "minLength": 1})
     metrics = {"text/plain": {"schema": {"type": "string"}}}
@@ -252,11 +262,41 @@ def query_paths() -> Json:
             {"200": response("Zeros for a rep with no activity.", "RepActivity")},
             parameters=[rep],
         ),
-        "/v1/internal/partials/rep-activity": get(
-            "repActivityPartials",
+        "/v1/pipeline": get(
+            "pipeline",
+            QUERIES_TAG,
+            "Open pipeline by stage, rep, team or territory, with stuck deals",
+            {
+                "200": response("The pipeline as of `as_of`.", "Pipeline"),
+                "400": response("A bad parameter.", "BadQuery"),
+            },
+            parameters=[
+                query_parameter(
+                    "group_by", "stage (default), rep, team or territory.", {"enum": list(GROUP_BY)}
+                ),
+                query_parameter(
+                    "as_of", "ISO 8601 instant with a time zone; default now.", {"type": "string"}
+                ),
+                query_parameter(
+                    "stuck_after_days", "Days without a stage change (default 14).", {"type": "string"}
+                ),
+            ],
+        ),
+        "/v1/funnel": get(
+            "funnel",
+            QUERIES_TAG,
+            "Funnel: per-stage conversion, skips, regressions, lead-to-won",
+            {"200": response("The funnel of every deal and lead so far.", "Funnel")},
+        ),
+        "/v1/internal/partials/{name}": get(
+            "readModelPartials",
             OPERATIONS_TAG,
-            "This worker's rep-activity partials (internal: used by the worker answering a query)",
-            {"200": response("The partials of the partitions this worker owns.", "Partials")},
+            "This worker's partials of one read model (internal: used by the worker answering a query)",
+            {
+                "200": response("The partials of the partitions this worker owns.", "Partials"),
+                "404": response("No such read model.", "NotFound"),
+            },
+            parameters=[path_parameter("name", "rep-activity, pipeline, funnel or org.", {"type": "string"})],
         ),
         "/v1/health": get(
             "health",

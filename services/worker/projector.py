@@ -1,6 +1,8 @@
-"""The projector: folds the canonical event log into read models, exactly once in effect.
+"""The projector: folds the canonical event log into every read model, exactly once in effect.
 
-Thin by design: parse, pick the partial for (partition, rep), `apply_once` the pure fold, save.
+Thin by design: parse once, then for each read model pick the partial for (partition, key),
+`apply_once` the pure fold, save. A failure is routed to the dead-letter topic, never raised
+(Faust would ack and drop the message).
 """
 
 from __future__ import annotations
@@ -14,63 +16,57 @@ from faust.types import StreamT
 
 from events import Rejection, parse_event
 from events.envelope import Envelope
-from projections import rep_activity
-from projections.positions import Positioned, apply_once, partial_key
+from projections.positions import partial_key
 from services.metrics import PROJECTED, PROJECTION_LATENCY
-from services.worker.channels import Channels
+from services.worker.channels import Channels, Table
 from services.worker.deadletter import send_to_deadletter
+from services.worker.readmodels import ReadModel
 
 log = logging.getLogger(__name__)
-READ_MODEL = "rep_activity"
-
-
-def decode_partial(stored: dict[str, object] | None) -> Positioned[rep_activity.RepActivity]:
-    if stored is None:
-        return Positioned(rep_activity.RepActivity())
-    return Positioned(rep_activity.RepActivity.from_dict(stored["state"]), int(stored["offset"]))  # type: ignore[arg-type, call-overload]
-
-
-def encode_partial(partial: Positioned[rep_activity.RepActivity]) -> dict[str, object]:
-    return {"state": partial.state.to_dict(), "offset": partial.offset}
+STAGE = "projection"
 
 
 def _observe_latency(event: Envelope) -> None:
     if event.recordedtime is not None:
         lag = time.time() - event.recordedtime.astimezone(UTC).timestamp()
-        PROJECTION_LATENCY.labels(READ_MODEL).observe(max(lag, 0.0))
+        PROJECTION_LATENCY.labels("all").observe(max(lag, 0.0))
+
+
+def project(model: ReadModel, table: Table, partition: int, offset: int, event: Envelope) -> None:
+    """Fold one event into one read model's partial (a no-op for events it does not key)."""
+    key = model.key_of(event)
+    if key is None:
+        PROJECTED.labels(model.name, "ignored").inc()
+        return
+    stored_key = partial_key(partition, key)
+    updated = model.apply(key, table.get(stored_key), offset, event)
+    if updated is None:
+        PROJECTED.labels(model.name, "duplicate").inc()
+        return
+    table[stored_key] = updated
+    PROJECTED.labels(model.name, "applied").inc()
 
 
 def register_projector(app: faust.App, channels: Channels) -> None:
-    table = channels.rep_activity
-
-    @app.agent(channels.events, name="project-rep-activity", concurrency=1)
-    async def project_rep_activity(stream: StreamT[bytes]) -> None:
+    @app.agent(channels.events, name="project-read-models", concurrency=1)
+    async def project_read_models(stream: StreamT[bytes]) -> None:
         async for source in stream.events():
             msg = source.message
             try:
                 event = parse_event(msg.value or b"", max_bytes=1 << 30)
-                rep = rep_activity.rep_of(event)
-                if rep is None:
-                    PROJECTED.labels(READ_MODEL, "ignored").inc()
-                    continue
-                key = partial_key(msg.partition, rep)
-                updated = apply_once(decode_partial(table.get(key)), msg.offset, event, rep_activity.evolve)
-                if updated is None:
-                    PROJECTED.labels(READ_MODEL, "duplicate").inc()
-                    continue
-                table[key] = encode_partial(updated)
-                PROJECTED.labels(READ_MODEL, "applied").inc()
+                for model, table in channels.read_models:
+                    project(model, table, msg.partition, msg.offset, event)
                 _observe_latency(event)
             except Rejection as rejection:
                 await send_to_deadletter(
                     channels.deadletter,
                     source,
-                    stage=READ_MODEL,
+                    stage=STAGE,
                     reason=rejection.reason.value,
                     message=str(rejection),
                 )
             except Exception as exc:  # route, never lose: Faust would ack and drop it
                 log.exception("projection failed at %s@%s", msg.tp, msg.offset)
                 await send_to_deadletter(
-                    channels.deadletter, source, stage=READ_MODEL, reason="internal_error", message=repr(exc)
+                    channels.deadletter, source, stage=STAGE, reason="internal_error", message=repr(exc)
                 )

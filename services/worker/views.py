@@ -15,7 +15,6 @@ import faust
 from faust.web import Request, Response, View
 
 from events import Envelope, Reason, Rejection
-from projections import rep_activity
 from services.gate import (
     ID_CONFLICT,
     RULE_VIOLATION,
@@ -27,8 +26,6 @@ from services.gate import (
 )
 from services.intake.store import Appended, Outcome
 from services.worker.channels import Channels
-from services.worker.fanout import Partials, coverage, gather_partials, local_partials, owned_partitions
-from services.worker.projector import decode_partial
 from services.worker.runtime import Runtime
 
 STATUS_BY_REASON = {
@@ -69,11 +66,6 @@ def source_error(event: Envelope, source: str | None) -> dict[str, Any] | None:
         return None
     message = f"this API key publishes as source {source!r}, not {event.source!r}"
     return rejected(SOURCE_MISMATCH, message, [{"field": "source", "message": message}])
-
-
-def merged_rep_activity(partials: Partials) -> dict[str, rep_activity.RepActivity]:
-    """Activity per rep, merged from the partials of every partition."""
-    return rep_activity.merge_all((rep, decode_partial(stored).state) for _, rep, stored in partials)
 
 
 def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None:
@@ -166,37 +158,6 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
                 for status in ("accepted", "duplicate", "rejected")
             }
             return {"results": results, **tally}
-
-    partials_path = "/v1/internal/partials/rep-activity"
-
-    async def rep_activity_everywhere() -> tuple[dict[str, rep_activity.RepActivity], dict[str, int]]:
-        partials, covered = await gather_partials(
-            app, channels.rep_activity, settings.topic_events, partials_path
-        )
-        return merged_rep_activity(partials), coverage(covered, settings.topic_partitions)
-
-    @app.page(partials_path)
-    class RepActivityPartialsView(View):
-        """This worker's own partials, for the worker answering a query (not a public API)."""
-
-        async def get(self, request: Request, **kwargs: Any) -> Response:
-            own = local_partials(app, channels.rep_activity, settings.topic_events)
-            partitions = sorted(owned_partitions(app, settings.topic_events))
-            return self.json({"partials": own, "partitions": partitions})
-
-    @app.page("/v1/reps/activity")
-    class AllRepsActivityView(View):
-        async def get(self, request: Request, **kwargs: Any) -> Response:
-            reps, covered = await rep_activity_everywhere()
-            body = {"reps": {rep: state.to_dict() for rep, state in sorted(reps.items())}, **covered}
-            return self.json(body)
-
-    @app.page("/v1/reps/{rep_id}/activity")
-    class RepActivityView(View):
-        async def get(self, request: Request, rep_id: str, **kwargs: Any) -> Response:
-            reps, covered = await rep_activity_everywhere()
-            state = reps.get(rep_id, rep_activity.RepActivity())
-            return self.json({"rep_id": rep_id, **state.to_dict(), **covered})
 
     @app.page("/v1/health")
     class HealthView(View):

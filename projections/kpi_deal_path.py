@@ -1,0 +1,133 @@
+"""A deal's path through the pipeline, traced from its timeline under the organisation's process.
+
+The trace replays the deal's records in time order (then event id) the way the write model moved
+the deal (`services.process.deal`): `LeadQualified` opens it in ``deal.open_stage``; a stage change
+moves it (or reopens it); a fact a later stage is ``reached_by`` moves an open deal forward, never
+back; `DealWon` / `DealLost` close it. It yields every stage entry with its owner, every close with
+the owner to credit, the current stage, and the amount the pipeline expects.
+
+**Owner.** The deal's owner follows `LeadQualified`, `DealStageChanged` and `DealWon` (the process
+does not require the rep on other facts to be the owner: sales engineers present, managers
+negotiate). A loss is the owner's at the time; only a deal with no known owner falls back to the
+rep named on `DealLost`.
+
+**Expected amount.** The latest amount pitched (`SolutionPresented`) or proposed (`ProposalSent`),
+else the budget stated at qualification, else unknown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from events.deals import CLOSED_STAGES
+from projections.kpi_records import DealClosed, DealOpened, FactRecorded, Record, StageMoved, Timeline
+from services.process.config import ProcessConfig
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """The deal entered ``stage`` at ``at``, owned by ``owner``."""
+
+    stage: str
+    at: datetime
+    owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Close:
+    """A `DealWon` or `DealLost`, with the rep it is attributed to."""
+
+    record: DealClosed
+    owner: str
+
+
+@dataclass(frozen=True, slots=True)
+class DealPath:
+    deal_id: str
+    opened_at: datetime | None
+    decision_by: date | None
+    entries: tuple[Entry, ...]
+    closes: tuple[Close, ...]
+    stage: str | None
+    owner: str | None
+    amount: Decimal | None
+    currency: str | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.stage is not None and self.stage not in CLOSED_STAGES
+
+    @property
+    def first_win(self) -> Close | None:
+        """The win that counts for revenue and quota: the first (a deal won again counts once)."""
+        return next((close for close in self.closes if close.record.won), None)
+
+
+@dataclass
+class _Trace:
+    process: ProcessConfig
+    opened_at: datetime | None = None
+    decision_by: date | None = None
+    stage: str | None = None
+    owner: str | None = None
+    pitched: tuple[Decimal, str] | None = None
+    budget: tuple[Decimal, str] | None = None
+    entries: list[Entry] = field(default_factory=list)
+    closes: list[Close] = field(default_factory=list)
+
+    def step(self, record: Record) -> None:
+        match record:
+            case DealOpened():
+                self._opened(record)
+            case StageMoved():
+                self.owner = record.rep_id
+                self._enter(record.to_stage, record.at)
+            case FactRecorded():
+                self._fact(record)
+            case DealClosed():
+                self.owner = record.rep_id if record.won else self.owner
+                self.closes.append(Close(record, self.owner or record.rep_id))
+                self.stage = "won" if record.won else "lost"
+
+    def _opened(self, record: DealOpened) -> None:
+        self.opened_at, self.decision_by = self.opened_at or record.at, record.decision_by
+        self.owner = self.owner or record.rep_id
+        if record.amount is not None and record.currency is not None:
+            self.budget = (record.amount, record.currency)
+        if self.stage is None:
+            self._enter(self.process.deal.open_stage, record.at)
+
+    def _fact(self, record: FactRecorded) -> None:
+        if record.amount is not None and record.currency is not None:
+            self.pitched = (record.amount, record.currency)
+        target = self.process.stage_reached_by(record.fact)
+        here = None if self.stage is None else self.process.position(self.stage)
+        there = None if target is None else self.process.position(target.name)
+        if target is not None and here is not None and there is not None and there > here:
+            self._enter(target.name, record.at)
+
+    def _enter(self, stage: str, at: datetime) -> None:
+        if stage != self.stage:
+            self.stage = stage
+            self.entries.append(Entry(stage, at, self.owner))
+
+
+def trace(deal_id: str, timeline: Timeline, process: ProcessConfig) -> DealPath:
+    """The deal's path, from every record known about it."""
+    path = _Trace(process)
+    for record in timeline.records:
+        path.step(record)
+    amount = path.pitched or path.budget
+    return DealPath(
+        deal_id,
+        path.opened_at,
+        path.decision_by,
+        tuple(path.entries),
+        tuple(path.closes),
+        path.stage,
+        path.owner,
+        amount[0] if amount else None,
+        amount[1] if amount else None,
+    )

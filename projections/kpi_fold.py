@@ -1,0 +1,123 @@
+"""The KPI fold: what each event contributes, under which storage key, and the merged book.
+
+Every KPI partial is a commutative monoid (`KpiCounters` add, `Timeline` unites), so folding is
+summing contributions: ``evolve(state, event) = state.merge(contribution)``. Permuting events,
+splitting them across partitions, or merging a timeline record twice never changes a result.
+
+Storage keys (one partial per ``(source partition, key)``, see `projections.positions`):
+
+==================================  ============  ==================================================
+key                                 partial       fed by
+==================================  ============  ==================================================
+``activity|<rep_id>|<YYYY-MM-DD>``  KpiCounters   calls, emails, replies, meetings, social, research
+``lead|<lead_id>``                  Timeline      LeadCaptured, LeadQualified, LeadDisqualified
+``deal|<deal_id>``                  Timeline      LeadQualified (opens it), the deal's own events
+``customer|<customer_id>``          Timeline      DealWon, CustomerRenewed/Expanded/Churned
+``quota|<quota_id>``                Timeline      QuotaAssigned (every revision)
+``objective|<objective_id>``        Timeline      ObjectiveSet (every revision)
+==================================  ============  ==================================================
+
+The day in an activity key is the local day in the organisation's time zone, so the fold takes
+that zone; changing it means replaying the activity partials (timelines keep UTC instants and are
+bucketed at query time).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date
+from typing import Any, TypeAlias
+
+from events.envelope import Envelope
+from projections.kpi_counters import KpiCounters, activity_of
+from projections.kpi_records import Timeline
+from projections.kpi_sources import records_of
+from projections.periods import local_day
+
+Partial: TypeAlias = KpiCounters | Timeline
+ACTIVITY = "activity"
+
+
+def activity_key(rep_id: str, day: date) -> str:
+    return f"{ACTIVITY}|{rep_id}|{day.isoformat()}"
+
+
+def contributions(event: Envelope, tz: str) -> tuple[tuple[str, Partial], ...]:
+    """The partials ``event`` adds to, each with what it adds (empty for events KPIs ignore)."""
+    activity = activity_of(event)
+    if activity is not None:
+        rep_id, counters = activity
+        return ((activity_key(rep_id, local_day(event.time, tz)), counters),)
+    at = event.time.astimezone(UTC)
+    return tuple((f"{kind}|{key}", Timeline((record,))) for kind, key, record in records_of(event, at))
+
+
+def evolve(state: Partial | None, key: str, event: Envelope, tz: str) -> Partial | None:
+    """The partial under ``key`` after ``event`` (``state`` unchanged if the event adds nothing there)."""
+    for contributed_key, contribution in contributions(event, tz):
+        if contributed_key == key:
+            state = contribution if state is None else _merge(state, contribution)
+    return state
+
+
+def _merge(left: Partial, right: Partial) -> Partial:
+    if isinstance(left, KpiCounters) and isinstance(right, KpiCounters):
+        return left.merge(right)
+    if isinstance(left, Timeline) and isinstance(right, Timeline):
+        return left.merge(right)
+    raise TypeError(f"cannot merge {type(left).__name__} with {type(right).__name__}")
+
+
+@dataclass(frozen=True)
+class KpiBook:
+    """Every KPI partial merged, by storage key, for one organisation time zone."""
+
+    tz: str
+    partials: Mapping[str, Partial] = field(default_factory=dict)
+
+    def add(self, key: str, partial: Partial) -> KpiBook:
+        """A copy with ``partial`` merged in under ``key`` (a late event arriving, say)."""
+        current = self.partials.get(key)
+        merged = partial if current is None else _merge(current, partial)
+        return KpiBook(self.tz, {**self.partials, key: merged})
+
+    def activity(self) -> Iterator[tuple[str, date, KpiCounters]]:
+        """``(rep_id, local day, counters)`` for every activity partial."""
+        for key, partial in self.partials.items():
+            if isinstance(partial, KpiCounters):
+                _, rep_id, day = key.split("|")
+                yield rep_id, date.fromisoformat(day), partial
+
+    def timelines(self, kind: str) -> Iterator[tuple[str, Timeline]]:
+        """``(entity id, timeline)`` of one kind: lead, deal, customer, quota or objective."""
+        prefix = kind + "|"
+        for key, partial in self.partials.items():
+            if key.startswith(prefix) and isinstance(partial, Timeline):
+                yield key[len(prefix) :], partial
+
+
+def fold(events: Iterable[Envelope], tz: str) -> KpiBook:
+    """The book of a whole history (what a replay computes)."""
+    return merge_partials(((key, part) for event in events for key, part in contributions(event, tz)), tz)
+
+
+def merge_partials(partials: Iterable[tuple[str, Partial]], tz: str) -> KpiBook:
+    """Merge partials (from any partitions, in any order) into one book."""
+    merged: dict[str, Partial] = {}
+    for key, partial in partials:
+        current = merged.get(key)
+        merged[key] = partial if current is None else _merge(current, partial)
+    return KpiBook(tz, merged)
+
+
+def encode_partial(partial: Partial) -> dict[str, Any]:
+    """JSON-safe form of a partial, for a table value."""
+    return partial.to_dict()
+
+
+def decode_partial(key: str, data: dict[str, Any]) -> Partial:
+    """The partial stored under ``key`` (its kind follows from the key)."""
+    if key.startswith(ACTIVITY + "|"):
+        return KpiCounters.from_dict(data)
+    return Timeline.from_dict(data)

@@ -1,0 +1,253 @@
+"""Compact facts per lead, deal, customer, quota and objective: what KPIs need that counters cannot hold.
+
+Some KPIs need to join facts recorded in different partitions or on different days: a deal's
+cycle length needs its opening (`LeadQualified`, keyed by the lead) and its close (keyed by the
+deal); an objection's resolution names no category; a deal won twice (reopened) counts once; a
+quota revision replaces the amount. Such facts are kept as a `Timeline` per entity: the few fields
+each KPI reads from an event, one record per event.
+
+A timeline merges with another by **set union** (records are identified by their event id), so
+partials from different source partitions merge in any order, and merging a record twice changes
+nothing. Everything else (which win counts, which revision wins) is decided at query time from
+the whole timeline, so the result never depends on delivery order.
+
+Instants are stored in UTC; amounts as exact decimals with their currency.
+"""
+
+from __future__ import annotations
+
+import types
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, TypeAlias, Union, get_args, get_origin, get_type_hints
+
+
+@dataclass(frozen=True, slots=True)
+class LeadEntered:
+    """`LeadCaptured`: a lead entered the funnel from ``source``."""
+
+    at: datetime
+    event_id: str
+    rep_id: str | None
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class LeadDecided:
+    """`LeadQualified` (``qualified``) or `LeadDisqualified`."""
+
+    at: datetime
+    event_id: str
+    rep_id: str
+    qualified: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DealOpened:
+    """`LeadQualified`, seen from the deal it opens: the owner, the buyer's decision date, the budget."""
+
+    at: datetime
+    event_id: str
+    rep_id: str
+    decision_by: date | None
+    amount: Decimal | None
+    currency: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class StageMoved:
+    """`DealStageChanged`: the owner moved the deal (or reopened it) into ``to_stage``."""
+
+    at: datetime
+    event_id: str
+    rep_id: str
+    to_stage: str
+
+
+@dataclass(frozen=True, slots=True)
+class FactRecorded:
+    """A deal fact that may move it forward: `NeedsAssessed`, `SolutionPresented`, `ProposalSent`
+    or `ObjectionRaised` (``fact`` is the event type); the amount pitched or proposed, if any."""
+
+    at: datetime
+    event_id: str
+    rep_id: str
+    fact: str
+    amount: Decimal | None = None
+    currency: str | None = None
+    objection_id: str | None = None
+    category: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectionAnswered:
+    """`ObjectionResolved`: joined to its `ObjectionRaised` by ``objection_id``."""
+
+    at: datetime
+    event_id: str
+    rep_id: str
+    objection_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class DealClosed:
+    """`DealWon` (``won``, with amount and credit splits) or `DealLost`."""
+
+    at: datetime
+    event_id: str
+    rep_id: str
+    won: bool
+    amount: Decimal | None = None
+    currency: str | None = None
+    splits: tuple[tuple[str, Decimal], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerWon:
+    """`DealWon`, seen from the customer it makes (or wins back)."""
+
+    at: datetime
+    event_id: str
+    rep_id: str
+    deal_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerLost:
+    """`CustomerChurned`."""
+
+    at: datetime
+    event_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSale:
+    """`CustomerRenewed` (``kind`` renewal) or `CustomerExpanded` (upsell, cross_sell)."""
+
+    at: datetime
+    event_id: str
+    rep_id: str
+    kind: str
+    deal_id: str | None
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaSet:
+    """A revision of a `QuotaAssigned`; the latest by time (then event id) is the quota."""
+
+    at: datetime
+    event_id: str
+    assignee: str
+    assignee_id: str
+    first: date
+    last: date
+    metric: str
+    amount: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectiveTarget:
+    """A revision of an `ObjectiveSet`; ``currency`` is set for money targets."""
+
+    at: datetime
+    event_id: str
+    scope: str
+    scope_id: str
+    kpi: str
+    first: date
+    last: date
+    target: Decimal
+    currency: str | None
+
+
+Record: TypeAlias = (
+    LeadEntered
+    | LeadDecided
+    | DealOpened
+    | StageMoved
+    | FactRecorded
+    | ObjectionAnswered
+    | DealClosed
+    | CustomerWon
+    | CustomerLost
+    | CustomerSale
+    | QuotaSet
+    | ObjectiveTarget
+)
+RECORD_TYPES: dict[str, type[Any]] = {cls.__name__: cls for cls in get_args(Record)}
+
+
+def _order(record: Record) -> tuple[datetime, str, str]:
+    return record.at, record.event_id, type(record).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """The records of one entity in time order (then event id): a set that merges by union."""
+
+    records: tuple[Record, ...] = ()
+
+    def merge(self, other: Timeline) -> Timeline:
+        """Union of both record sets; an event already present is not added again."""
+        if not other.records:
+            return self
+        unique = {(record.event_id, type(record).__name__): record for record in self.records}
+        for record in other.records:
+            unique.setdefault((record.event_id, type(record).__name__), record)
+        return Timeline(tuple(sorted(unique.values(), key=_order)))
+
+    def of(self, kind: type[Any]) -> tuple[Any, ...]:
+        """The records of one type, in time order."""
+        return tuple(record for record in self.records if isinstance(record, kind))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"records": [_encode_record(record) for record in self.records]}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Timeline:
+        return cls(tuple(_decode_record(item) for item in data.get("records", ())))
+
+
+def _encode_record(record: Record) -> dict[str, Any]:
+    encoded = {field.name: _encode(getattr(record, field.name)) for field in fields(record)}
+    return {"record": type(record).__name__, **encoded}
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):  # a datetime is a date too
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [_encode(item) for item in value]
+    return value
+
+
+def _decode_record(data: dict[str, Any]) -> Record:
+    cls = RECORD_TYPES[data["record"]]
+    hints = get_type_hints(cls)
+    record: Record = cls(
+        **{f.name: _decode(data[f.name], hints[f.name]) for f in fields(cls) if f.name in data}
+    )
+    return record
+
+
+def _decode(value: Any, hint: Any) -> Any:
+    origin, args = get_origin(hint), get_args(hint)
+    if origin in (Union, types.UnionType):
+        return None if value is None else _decode(value, next(arg for arg in args if arg is not type(None)))
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_decode(item, args[0]) for item in value)
+        return tuple(_decode(item, arg) for item, arg in zip(value, args, strict=True))
+    if hint is Decimal:
+        return Decimal(value)
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if hint is date:
+        return date.fromisoformat(value)
+    return value

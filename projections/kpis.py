@@ -1,0 +1,128 @@
+"""KPIs of a rep, team, territory or the organisation over a day, week, month, quarter or year.
+
+Facts are folded into mergeable partials (`projections.kpi_fold`): activity counters per rep and
+local day, and per-entity timelines for leads, deals, customers, quotas and objectives. Every KPI
+is computed here, at query time, from the merged partials: facts are attributed to the period in
+which they *happened* (in the organisation's time zone) and to the scope their rep belonged to on
+that day, so a late event updates the period it belongs to. Definitions, edge cases and worked
+examples: ``docs/kpis.md``.
+
+Synopsis::
+
+    book = fold(events, "Europe/Berlin")
+    report = kpi_report(book, Scope("team", "team-emea-mm"), "2026-Q4", membership)
+    report["win_rate"].value  # Decimal('25.0000'), or None when no deal was decided
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+
+from projections.kpi_conversion import lead_kpis, stage_conversion_kpis
+from projections.kpi_counters import KpiCounters
+from projections.kpi_customers import (
+    Sales,
+    repeat_sales,
+    repeat_sales_kpis,
+    retention_kpis,
+    revenue_per_sale_kpis,
+)
+from projections.kpi_deal_path import trace
+from projections.kpi_deals import booked_kpis, decided_kpis
+from projections.kpi_fold import KpiBook, contributions, evolve, fold, merge_partials
+from projections.kpi_forecast import forecast_kpis
+from projections.kpi_objections import objection_kpis
+from projections.kpi_scope import (
+    Includes,
+    KpiValue,
+    Membership,
+    Scope,
+    Unit,
+    Window,
+    count,
+    scope_filter,
+)
+from projections.kpi_targets import objective_kpis, quota_kpis
+from services.process.config import ProcessConfig, default_process
+
+__all__ = [
+    "KpiBook",
+    "KpiCounters",
+    "KpiValue",
+    "Membership",
+    "Scope",
+    "contributions",
+    "evolve",
+    "fold",
+    "kpi_report",
+    "merge_partials",
+]
+
+ACTIVITY_UNITS: Mapping[str, Unit] = {
+    "talk_seconds": "seconds",
+    "meeting_seconds": "seconds",
+    "research_minutes": "minutes",
+}
+
+
+def kpi_report(
+    book: KpiBook,
+    scope: Scope,
+    period: str | tuple[date, date],
+    membership: Membership,
+    process: ProcessConfig | None = None,
+) -> dict[str, KpiValue]:
+    """Every KPI of ``scope`` over ``period`` (a period key such as ``2026-Q4``, or first and last
+    local day for a custom period), keyed as in docs/kpis.md and sorted by key.
+
+    ``process`` gives the stages (per-stage conversion), their probabilities and commit stages
+    (forecast); the default process when None.
+    """
+    process = process or default_process()
+    window = Window.of(period, book.tz)
+    includes = scope_filter(scope, membership)
+    paths = [trace(deal_id, timeline, process) for deal_id, timeline in book.timelines("deal")]
+    customers = [timeline for _, timeline in book.timelines("customer")]
+    sales = repeat_sales(customers, window, includes)
+    report = activity_kpis(book.activity(), window, includes)
+    report |= lead_kpis((timeline for _, timeline in book.timelines("lead")), window, includes)
+    report |= stage_conversion_kpis(paths, window, includes, process)
+    report |= booked_kpis(paths, window, includes)
+    report |= decided_kpis(paths, window, includes)
+    report |= objection_kpis((timeline for _, timeline in book.timelines("deal")), window, includes)
+    report |= retention_kpis(customers, window, includes)
+    report |= repeat_sales_kpis(sales)
+    report |= revenue_per_sale_kpis(report, sales)
+    report |= forecast_kpis(paths, window, includes, process, report)
+    quotas = (timeline for _, timeline in book.timelines("quota"))
+    report |= quota_kpis(quotas, scope, window, _measured(report, sales))
+    report |= objective_kpis(book.timelines("objective"), scope, window, report)
+    return dict(sorted(report.items()))
+
+
+def activity_kpis(
+    counters: Iterable[tuple[str, date, KpiCounters]], window: Window, includes: Includes
+) -> dict[str, KpiValue]:
+    """Activity counters of the scope summed over the days of the period."""
+    total = KpiCounters()
+    for rep_id, day, partial in counters:
+        if window.holds_day(day) and includes(rep_id, day):
+            total = total.merge(partial)
+    return {name: count(value, ACTIVITY_UNITS.get(name, "count")) for name, value in total.to_dict().items()}
+
+
+def _measured(report: Mapping[str, KpiValue], sales: Mapping[str, Sales]) -> dict[str, dict[str, Decimal]]:
+    """What each quota metric measures, per currency (metrics that cannot be measured are absent)."""
+    bookings: dict[str, Decimal] = {
+        value.currency: value.numerator or Decimal(0)
+        for key, value in report.items()
+        if key.startswith("credited_revenue.") and value.currency
+    }
+    revenue: defaultdict[str, Decimal] = defaultdict(Decimal, bookings)
+    for kind in sales.values():
+        for currency, amount in kind.amount.items():
+            revenue[currency] += amount
+    return {"bookings": bookings, "revenue": dict(revenue)}

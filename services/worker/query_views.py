@@ -1,0 +1,155 @@
+"""Query endpoints: read models merged from every worker's partials (any worker answers).
+
+Times in queries are event times: `as_of` (ISO 8601 with a time zone) is the instant the pipeline
+is looked at; it defaults to now, stamped here at the edge, never inside a fold.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import faust
+from faust.web import Request, Response, View
+
+from projections import funnel, org, pipeline, rep_activity
+from services.settings import Settings
+from services.worker.channels import Channels
+from services.worker.fanout import coverage, gather_partials, local_partials, owned_partitions
+from services.worker.runtime import Runtime
+
+PARTIALS = "/v1/internal/partials/{name}"
+GROUPINGS: dict[str, pipeline.GroupBy] = {
+    "stage": "stage",
+    "rep": "rep",
+    "team": "team",
+    "territory": "territory",
+}
+
+
+def jsonable(value: Any) -> Any:
+    """Decimals as exact strings, durations in seconds, times in ISO 8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    return value
+
+
+def json_response(view: View, body: Any) -> Response:
+    """Our own JSON encoding (Faust's rounds floats), so a live answer and a replay match byte for byte."""
+    return view.bytes(json.dumps(jsonable(body)).encode(), content_type="application/json")
+
+
+class BadQuery(ValueError):
+    """A query parameter that cannot be understood (answered with 400 naming it)."""
+
+
+def parse_as_of(raw: str | None) -> datetime:
+    if not raw:
+        return datetime.now(UTC)
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadQuery("as_of: not an ISO 8601 date-time") from None
+    if at.utcoffset() is None:
+        raise BadQuery("as_of: needs a time zone")
+    return at
+
+
+def register_query_views(app: faust.App, channels: Channels, runtime: Runtime) -> None:
+    settings: Settings = runtime.settings
+    process = runtime.store.process
+
+    async def merged(name: str) -> tuple[list[tuple[str, Any]], dict[str, int]]:
+        """(key, state) of every partial of read model `name`, from every worker, and coverage."""
+        model, table = channels.table(name)
+        partials, covered = await gather_partials(
+            app, table, settings.topic_events, PARTIALS.format(name=name)
+        )
+        states = [(key, model.decode(key, stored).state) for _, key, stored in partials]
+        return states, coverage(covered, settings.topic_partitions)
+
+    async def org_state() -> org.OrgState:
+        states, _ = await merged("org")
+        combined = org.OrgState()
+        for _, state in states:
+            combined = org.merge(combined, state)
+        return combined
+
+    @app.page(PARTIALS)
+    class PartialsView(View):
+        """This worker's own partials of one read model (internal, for the worker answering)."""
+
+        async def get(self, request: Request, name: str, **kwargs: Any) -> Response:
+            if name not in {model.name for model, _ in channels.read_models}:
+                return self.json({"status": "not_found", "message": f"no read model {name!r}"}, status=404)
+            _, table = channels.table(name)
+            own = local_partials(app, table, settings.topic_events)
+            return self.json(
+                {"partials": own, "partitions": sorted(owned_partitions(app, settings.topic_events))}
+            )
+
+    @app.page("/v1/reps/activity")
+    class AllRepsActivityView(View):
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            states, covered = await merged("rep-activity")
+            reps = rep_activity.merge_all(states)
+            return self.json({"reps": {rep: s.to_dict() for rep, s in sorted(reps.items())}, **covered})
+
+    @app.page("/v1/reps/{rep_id}/activity")
+    class RepActivityView(View):
+        async def get(self, request: Request, rep_id: str, **kwargs: Any) -> Response:
+            states, covered = await merged("rep-activity")
+            state = rep_activity.merge_all(states).get(rep_id, rep_activity.RepActivity())
+            return self.json({"rep_id": rep_id, **state.to_dict(), **covered})
+
+    @app.page("/v1/pipeline")
+    class PipelineView(View):
+        """Open deals grouped by stage, rep, team or territory, with stuck deals."""
+
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            query = request.query
+            try:
+                as_of = parse_as_of(query.get("as_of"))
+                group_by = GROUPINGS.get(query.get("group_by", "stage"))
+                if group_by is None:
+                    raise BadQuery("group_by: one of stage, rep, team, territory")
+                days = query.get("stuck_after_days", "14")
+                if not days.isdigit():
+                    raise BadQuery("stuck_after_days: a whole number of days")
+            except BadQuery as bad:
+                return self.json(
+                    {"status": "rejected", "reason": "bad_query", "message": str(bad)}, status=400
+                )
+            stuck_after = timedelta(days=int(days))
+            states, covered = await merged("pipeline")
+            deals = pipeline.deal_views((state for _, state in states), process).values()
+            rows = pipeline.pipeline_summary(deals, await org_state(), process, as_of, group_by, stuck_after)
+            stuck = pipeline.stuck_deals(deals, as_of, stuck_after)
+            body = {
+                "as_of": as_of,
+                "group_by": group_by,
+                "rows": [asdict(row) for row in rows],
+                "stuck": [asdict(deal) for deal in stuck],
+                **covered,
+            }
+            return json_response(self, body)
+
+    @app.page("/v1/funnel")
+    class FunnelView(View):
+        """Per-stage conversion, skips and regressions, and lead-to-won conversion."""
+
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            states, covered = await merged("funnel")
+            report = funnel.funnel_report(funnel.total((s for _, s in states), process), process)
+            return json_response(self, {**asdict(report), **covered})
