@@ -168,6 +168,53 @@ class Funnel(Coverage):
     rows: list[FunnelRow]
 
 
+Exact = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", description="An exact decimal.")]
+
+
+class KpiValue(Body):
+    """A KPI's value (null: undefined, e.g. a ratio over zero) and the exact terms behind it."""
+
+    value: Exact | None
+    unit: str
+    numerator: Exact | None = None
+    denominator: Exact | None = None
+    currency: str | None = None
+
+
+class Kpis(Coverage):
+    """Every KPI of one scope over one period (docs/kpis.md has each formula)."""
+
+    scope: Literal["org", "rep", "team", "territory"]
+    id: str | None
+    period: str
+    kpis: dict[str, KpiValue]
+
+
+class Forecast(Coverage):
+    scope: Literal["org", "rep", "team", "territory"]
+    id: str | None
+    period: str
+    forecast: dict[str, KpiValue]
+
+
+class Ranked(Body):
+    id: str
+    value: Exact | None
+    unit: str | None = None
+    numerator: Exact | None = None
+    denominator: Exact | None = None
+    currency: str | None = None
+
+
+class Leaderboard(Coverage):
+    """One KPI ranked across reps or teams, highest first, undefined values last."""
+
+    kpi: str
+    by: Literal["rep", "team"]
+    period: str
+    ranking: list[Ranked]
+
+
 class BadQuery(Body):
     status: Literal["rejected"]
     reason: Literal["bad_query"]

@@ -109,6 +109,9 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     bodies.Pipeline,
     bodies.Funnel,
     bodies.BadQuery,
+    bodies.Kpis,
+    bodies.Forecast,
+    bodies.Leaderboard,
     bodies.SchemaIndex,
     bodies.NotFound,
 )
@@ -245,6 +248,17 @@ def query_parameter(name: str, description: str, schema: Json) -> Json:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
 
 
+SCOPE_PARAMETERS = [
+    query_parameter(
+        "scope", "org (default), rep, team or territory.", {"enum": ["org", "rep", "team", "territory"]}
+    ),
+    query_parameter("id", "The rep, team or territory id (not for org).", {"type": "string"}),
+]
+PERIOD_PARAMETER = query_parameter(
+    "period", "2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026 (default: this quarter).", {"type": "string"}
+)
+
+
 def query_paths() -> Json:
     rep = path_parameter("rep_id", "The rep's id.", {"type": "string", "minLength": 1})
     metrics = {"text/plain": {"schema": {"type": "string"}}}
@@ -280,6 +294,31 @@ def query_paths() -> Json:
                 query_parameter(
                     "stuck_after_days", "Days without a stage change (default 14).", {"type": "string"}
                 ),
+            ],
+        ),
+        "/v1/kpis": get(
+            "kpis",
+            QUERIES_TAG,
+            "Every KPI of a scope over a period",
+            {"200": response("The KPIs.", "Kpis"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER],
+        ),
+        "/v1/forecast": get(
+            "forecast",
+            QUERIES_TAG,
+            "Weighted pipeline expected to close in the period, committed and won",
+            {"200": response("The forecast.", "Forecast"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER],
+        ),
+        "/v1/leaderboards": get(
+            "leaderboard",
+            QUERIES_TAG,
+            "One KPI ranked across reps or teams",
+            {"200": response("The ranking.", "Leaderboard"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[
+                query_parameter("kpi", "The KPI to rank by, e.g. won_revenue.EUR.", {"type": "string"}),
+                query_parameter("by", "rep (default) or team.", {"enum": ["rep", "team"]}),
+                PERIOD_PARAMETER,
             ],
         ),
         "/v1/funnel": get(

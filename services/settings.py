@@ -94,6 +94,9 @@ class Settings(BaseSettings):
     database_synchronous: Literal["NORMAL", "FULL"] = Field(
         "FULL", description="SQLite durability: FULL survives power loss, NORMAL only a process crash."
     )
+    org_timezone: str = Field(
+        "UTC", description="The organisation's time zone (IANA name): KPI days, weeks, months, quarters."
+    )
     process_file: Path | None = Field(
         None,
         description="The organisation's sales process (TOML, docs/process.md); empty: the shipped default.",

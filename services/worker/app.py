@@ -14,7 +14,7 @@ from services.worker.channels import Channels
 from services.worker.contract_views import register_contract_views
 from services.worker.ingestor import register_ingestor
 from services.worker.projector import register_projector
-from services.worker.query_views import register_query_views
+from services.worker.query_views import register_kpi_views, register_query_views
 from services.worker.readmodels import read_models
 from services.worker.runtime import Runtime
 from services.worker.views import register_views
@@ -45,11 +45,12 @@ def create_app(settings: Settings) -> faust.App:
         consumer_group_instance_id=settings.worker_instance_id,
     )
     runtime = Runtime.from_settings(settings)
-    channels = Channels.declare(app, settings, read_models(runtime.store.process))
+    channels = Channels.declare(app, settings, read_models(runtime.store.process, settings.org_timezone))
     register_ingestor(app, channels, runtime)
     register_projector(app, channels)
     register_views(app, channels, runtime)
     register_query_views(app, channels, runtime)
+    register_kpi_views(app, channels, runtime)
     register_contract_views(app, settings)
     setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="salesledger_faust")
 

@@ -33,18 +33,19 @@ def _observe_latency(event: Envelope) -> None:
 
 
 def project(model: ReadModel, table: Table, partition: int, offset: int, event: Envelope) -> None:
-    """Fold one event into one read model's partial (a no-op for events it does not key)."""
-    key = model.key_of(event)
-    if key is None:
+    """Fold one event into the read model's partials it changes (none for events it ignores)."""
+    keys = model.keys_of(event)
+    if not keys:
         PROJECTED.labels(model.name, "ignored").inc()
         return
-    stored_key = partial_key(partition, key)
-    updated = model.apply(key, table.get(stored_key), offset, event)
-    if updated is None:
-        PROJECTED.labels(model.name, "duplicate").inc()
-        return
-    table[stored_key] = updated
-    PROJECTED.labels(model.name, "applied").inc()
+    for key in keys:
+        stored_key = partial_key(partition, key)
+        updated = model.apply(key, table.get(stored_key), offset, event)
+        if updated is None:
+            PROJECTED.labels(model.name, "duplicate").inc()
+            continue
+        table[stored_key] = updated
+        PROJECTED.labels(model.name, "applied").inc()
 
 
 def register_projector(app: faust.App, channels: Channels) -> None:

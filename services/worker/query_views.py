@@ -15,7 +15,10 @@ from typing import Any
 import faust
 from faust.web import Request, Response, View
 
-from projections import funnel, org, pipeline, rep_activity
+from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections.kpi_scope import KpiValue, Membership, Scope
+from projections.kpis import kpi_report
+from projections.periods import period_days, period_key
 from services.settings import Settings
 from services.worker.channels import Channels
 from services.worker.fanout import coverage, gather_partials, local_partials, owned_partitions
@@ -66,18 +69,23 @@ def parse_as_of(raw: str | None) -> datetime:
     return at
 
 
+async def merged_states(
+    app: faust.App, channels: Channels, settings: Settings, name: str
+) -> tuple[list[tuple[str, Any]], dict[str, int]]:
+    """(key, state) of every partial of read model `name`, from every worker, and coverage."""
+    model, table = channels.table(name)
+    path = PARTIALS.format(name=name)
+    partials, covered = await gather_partials(app, table, settings.topic_events, path)
+    states = [(key, model.decode(key, stored).state) for _, key, stored in partials]
+    return states, coverage(covered, settings.topic_partitions)
+
+
 def register_query_views(app: faust.App, channels: Channels, runtime: Runtime) -> None:
     settings: Settings = runtime.settings
     process = runtime.store.process
 
     async def merged(name: str) -> tuple[list[tuple[str, Any]], dict[str, int]]:
-        """(key, state) of every partial of read model `name`, from every worker, and coverage."""
-        model, table = channels.table(name)
-        partials, covered = await gather_partials(
-            app, table, settings.topic_events, PARTIALS.format(name=name)
-        )
-        states = [(key, model.decode(key, stored).state) for _, key, stored in partials]
-        return states, coverage(covered, settings.topic_partitions)
+        return await merged_states(app, channels, settings, name)
 
     async def org_state() -> org.OrgState:
         states, _ = await merged("org")
@@ -153,3 +161,117 @@ def register_query_views(app: faust.App, channels: Channels, runtime: Runtime) -
             states, covered = await merged("funnel")
             report = funnel.funnel_report(funnel.total((s for _, s in states), process), process)
             return json_response(self, {**asdict(report), **covered})
+
+
+SCOPES = ("org", "rep", "team", "territory")
+
+
+def kpi_body(values: dict[str, KpiValue]) -> dict[str, Any]:
+    return {name: asdict(value) for name, value in values.items()}
+
+
+def membership_of(state: org.OrgState) -> Membership:
+    """A rep's team and territories on a day, as the organisation history says."""
+    return lambda rep, day: (org.team_of(state, rep, day), org.territories_of(state, rep, day))
+
+
+def parse_scope(query: Any) -> Scope:
+    kind = query.get("scope", "org")
+    if kind not in SCOPES:
+        raise BadQuery("scope: one of org, rep, team, territory")
+    scope_id = query.get("id")
+    if (kind == "org") != (scope_id is None):
+        raise BadQuery("id: required for rep, team and territory scopes, not for org")
+    return Scope(kind, scope_id)
+
+
+def parse_period(query: Any, timezone: str) -> str:
+    period = query.get("period") or period_key("quarter", datetime.now(UTC), timezone)
+    try:
+        period_days(period)
+    except ValueError:
+        raise BadQuery("period: like 2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026") from None
+    return str(period)
+
+
+def register_kpi_views(app: faust.App, channels: Channels, runtime: Runtime) -> None:
+    """KPIs, leaderboards and forecast, computed at query time from the merged KPI partials."""
+    settings: Settings = runtime.settings
+    process = runtime.store.process
+    timezone = settings.org_timezone
+
+    async def book_and_org() -> tuple[kpi_fold.KpiBook, org.OrgState, dict[str, int]]:
+        states, covered = await merged_states(app, channels, settings, "kpis")
+        org_states, _ = await merged_states(app, channels, settings, "org")
+        combined = org.OrgState()
+        for _, state in org_states:
+            combined = org.merge(combined, state)
+        return kpi_fold.merge_partials(states, timezone), combined, covered
+
+    def bad(view: View, error: BadQuery) -> Response:
+        return view.json({"status": "rejected", "reason": "bad_query", "message": str(error)}, status=400)
+
+    @app.page("/v1/kpis")
+    class KpisView(View):
+        """Every KPI of one scope over one period (docs/kpis.md)."""
+
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            try:
+                scope, period = parse_scope(request.query), parse_period(request.query, timezone)
+            except BadQuery as error:
+                return bad(self, error)
+            book, state, covered = await book_and_org()
+            values = kpi_report(book, scope, period, membership_of(state), process)
+            body = {
+                "scope": scope.kind,
+                "id": scope.id,
+                "period": period,
+                "kpis": kpi_body(values),
+                **covered,
+            }
+            return json_response(self, body)
+
+    @app.page("/v1/forecast")
+    class ForecastView(View):
+        """Weighted pipeline expected to close in the period, committed and won."""
+
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            try:
+                scope, period = parse_scope(request.query), parse_period(request.query, timezone)
+            except BadQuery as error:
+                return bad(self, error)
+            book, state, covered = await book_and_org()
+            values = kpi_report(book, scope, period, membership_of(state), process)
+            forecast = {k: v for k, v in values.items() if k.startswith("forecast_")}
+            body = {"scope": scope.kind, "id": scope.id, "period": period, "forecast": kpi_body(forecast)}
+            return json_response(self, {**body, **covered})
+
+    @app.page("/v1/leaderboards")
+    class LeaderboardView(View):
+        """One KPI ranked across reps or teams (highest first; undefined values last)."""
+
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            query = request.query
+            try:
+                kpi, by = query.get("kpi"), query.get("by", "rep")
+                if not kpi:
+                    raise BadQuery("kpi: the KPI to rank by, e.g. won_revenue.EUR or win_rate")
+                if by not in ("rep", "team"):
+                    raise BadQuery("by: rep or team")
+                period = parse_period(query, timezone)
+            except BadQuery as error:
+                return bad(self, error)
+            book, state, covered = await book_and_org()
+            first, last = period_days(period)
+            members = {rep for rep in state.reps}
+            ids = (
+                members if by == "rep" else {org.team_of(state, r, d) for r in members for d in (first, last)}
+            )
+            ranking = []
+            for scope_id in sorted(i for i in ids if i):
+                scope = Scope("rep" if by == "rep" else "team", scope_id)
+                value = kpi_report(book, scope, period, membership_of(state), process).get(kpi)
+                ranking.append({"id": scope_id, **(asdict(value) if value else {"value": None})})
+            ranking.sort(key=lambda row: (row["value"] is None, -(row["value"] or 0), row["id"]))
+            body = {"kpi": kpi, "by": by, "period": period, "ranking": ranking, **covered}
+            return json_response(self, body)

@@ -7,17 +7,20 @@ import json
 from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from events import parse_event
-from projections import funnel, org, pipeline, rep_activity
+from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections.kpi_scope import Scope
+from projections.kpis import kpi_report
 from services.process.config import load_process
 from services.settings import Settings
 from services.simulator import simulate
 from services.topics import ensure_topics
-from services.worker.query_views import jsonable
+from services.worker.query_views import jsonable, membership_of
 from tests.conftest import worker_settings
 from tests.samples import call_logged, lead_captured
 from tests.support import WorkerProcess, eventually, read_topic_sync
@@ -124,3 +127,32 @@ def test_pipeline_and_funnel_from_either_worker_equal_the_pure_fold_of_a_simulat
             until=lambda a: all(a.get(k) == v for k, v in expected_funnel.items()),
         )
         assert {k: report[k] for k in expected_funnel} == expected_funnel
+
+
+def test_kpis_and_leaderboards_from_either_worker_equal_the_pure_report_over_the_log(
+    pair: tuple[WorkerProcess, WorkerProcess],
+) -> None:
+    first, second = pair
+    settings = first.settings
+    records = read_topic_sync(settings, settings.topic_events, count=10**6, timeout=3)
+    events = [
+        parse_event(r.value) for r in sorted(records, key=lambda r: int(dict(r.headers)["salesledger.seq"]))
+    ]
+    assert events, "runs after the simulated history was published"
+    state = org.fold(events)
+    book = kpi_fold.fold(events, settings.org_timezone)
+    expected = jsonable(
+        {k: asdict(v) for k, v in kpi_report(book, Scope("org"), "2026-Q1", membership_of(state)).items()}
+    )
+    assert expected["win_rate"]["value"] is not None
+    for worker in (first, second):
+        answer = eventually(
+            lambda w=worker: w.get("/v1/kpis", params={"scope": "org", "period": "2026-Q1"}).json(),
+            until=lambda a: a["kpis"] == expected,
+        )
+        assert answer["kpis"] == expected and answer["partitions_covered"] == 4
+        board = worker.get("/v1/leaderboards", params={"kpi": "won_revenue.EUR", "period": "2026-Q1"}).json()
+        values = [row["value"] for row in board["ranking"] if row["value"] is not None]
+        assert values == sorted(values, key=Decimal, reverse=True) and values
+    bad = first.get("/v1/kpis", params={"scope": "team"})
+    assert bad.status_code == 400 and "id" in bad.json()["message"]
