@@ -47,6 +47,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
     worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+    worker.spinner = None  # with it, Faust sets the root logger to DEBUG above info (costly)
     worker.execute_from_commandline()
     return 0
 

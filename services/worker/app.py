@@ -38,6 +38,7 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_linger=0.01,  # batch table changelog writes: one produce request per message otherwise
         broker_commit_interval=1.0,
         table_standby_replicas=0,
         broker_session_timeout=settings.consumer_session_timeout,

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError, Tracking
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
+from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing.utils import get_topic
 
 from events import Envelope, serialize_event
@@ -51,12 +51,27 @@ class WriteModel(Application[UUID]):
             try:
                 return self._record_batch(events, check_keys)
             except IntegrityError:
+                self._evict(events)
                 if attempt == MAX_ATTEMPTS:
                     raise
                 log.debug("batch collided (attempt %s); redoing it with look-ups", attempt)
-                self._evict(events)
                 check_keys = True
+            except BaseException:
+                self._evict(events)  # cached aggregates are shared, not copies: drop what we touched
+                raise
         raise AssertionError("unreachable")
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """As eventsourcing's, but only ledgers enter the aggregate cache: an `EventKey` is never
+        loaded again on the fast path, and caching them would push the hot leads and deals out."""
+        recordings = self.events.put(
+            processing_event.events, tracking=processing_event.tracking, **processing_event.saved_kwargs
+        )
+        if self.repository.cache is not None:
+            for aggregate_id, aggregate in processing_event.aggregates.items():
+                if isinstance(aggregate, Ledger):
+                    self.repository.cache.put(aggregate_id, aggregate)
+        return recordings
 
     def _record_batch(self, events: Sequence[Envelope], check_keys: bool) -> list[Appended]:
         results: list[Appended] = []

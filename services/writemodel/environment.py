@@ -16,5 +16,11 @@ def write_model_env(settings: Settings) -> dict[str, str]:
     prepare_database(config)
     return eventsourcing_env(
         config,
-        {"AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size), "AGGREGATE_CACHE_FASTFORWARD": "n"},
+        {
+            "AGGREGATE_CACHE_MAXSIZE": str(settings.aggregate_cache_size),
+            "AGGREGATE_CACHE_FASTFORWARD": "n",
+            # The cache hands out the cached object itself (no deep copy); `WriteModel.record`
+            # evicts everything a failed batch touched, so a half-applied copy never survives.
+            "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+        },
     )
