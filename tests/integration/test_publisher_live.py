@@ -80,6 +80,8 @@ def test_publisher_sends_each_fact_once_however_often_it_is_published(worker: Wo
         "connected_calls": 2,
         "talk_seconds": 120,
         "leads_captured": 0,
+        "partitions_covered": 4,
+        "partitions_total": 4,
     }
 
 
