@@ -61,6 +61,32 @@ PROJECTION_LATENCY = Histogram(
 )
 
 
+CONSUMER_LAG = Gauge(
+    "salesledger_consumer_lag",
+    "Messages not yet processed on the partitions this worker owns, per topic.",
+    ["topic"],
+    registry=REGISTRY,
+)
+PIPELINE_OPEN_VALUE = Gauge(
+    "salesledger_pipeline_open_value",
+    "Value of open deals by stage and currency (exported by the relay leader only).",
+    ["stage", "currency"],
+    registry=REGISTRY,
+)
+PIPELINE_WEIGHTED_VALUE = Gauge(
+    "salesledger_pipeline_weighted_value",
+    "Probability-weighted value of open deals by stage and currency (relay leader only).",
+    ["stage", "currency"],
+    registry=REGISTRY,
+)
+PIPELINE_OPEN_DEALS = Gauge(
+    "salesledger_pipeline_open_deals",
+    "Open deals by stage (relay leader only).",
+    ["stage"],
+    registry=REGISTRY,
+)
+
+
 def type_label(event_type: str) -> str:
     """The event type as a metric label, or ``unknown`` for anything outside the catalogue."""
     return event_type if event_type in EVENT_TYPES else "unknown"

@@ -12,6 +12,7 @@ from services.settings import Settings
 from services.worker import faust_tuning
 from services.worker.channels import Channels
 from services.worker.contract_views import register_contract_views
+from services.worker.gauges import register_gauges
 from services.worker.ingestor import register_ingestor
 from services.worker.projector import register_projector
 from services.worker.query_views import register_kpi_views, register_query_views
@@ -52,6 +53,7 @@ def create_app(settings: Settings) -> faust.App:
     register_views(app, channels, runtime)
     register_query_views(app, channels, runtime)
     register_kpi_views(app, channels, runtime)
+    register_gauges(app, channels, runtime)
     register_contract_views(app, settings)
     setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="salesledger_faust")
 

@@ -156,3 +156,24 @@ def test_kpis_and_leaderboards_from_either_worker_equal_the_pure_report_over_the
         assert values == sorted(values, key=Decimal, reverse=True) and values
     bad = first.get("/v1/kpis", params={"scope": "team"})
     assert bad.status_code == 400 and "id" in bad.json()["message"]
+
+
+def open_deals_exported(text: str) -> int:
+    prefix = "salesledger_pipeline_open_deals{"
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines() if line.startswith(prefix))
+
+
+def test_one_worker_exports_the_pipeline_gauges_and_every_worker_its_lag(
+    pair: tuple[WorkerProcess, WorkerProcess],
+) -> None:
+    first, second = pair
+    open_deals = sum(row["count"] for row in first.get("/v1/pipeline").json()["rows"])
+    assert open_deals > 0
+    exported = eventually(
+        lambda: [open_deals_exported(w.get("/metrics").text) for w in (first, second)],
+        until=lambda counts: sorted(counts) == [0, open_deals],
+        timeout=60,
+    )
+    assert sorted(exported) == [0, open_deals]  # the relay leader alone: a sum never double counts
+    for worker in (first, second):
+        eventually(lambda w=worker: w.get("/metrics").text, until=lambda t: 'salesledger_consumer_lag{topic="' in t)
