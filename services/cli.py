@@ -83,7 +83,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from services.runner import run_system
 
-    return run_system(settings, demo_count=args.demo_events)
+    return run_system(settings, demo_count=args.demo_events, simulate_history=not args.no_history)
 
 
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
@@ -131,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run everything locally with demo data until Ctrl-C")
     run.add_argument("--demo-events", type=int, default=30, help="demo events to feed (default 30)")
+    run.add_argument("--no-history", action="store_true", help="skip the simulated quarter of sales history")
     run.set_defaults(handler=cmd_run)
     return parser
 

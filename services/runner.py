@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import date
 from types import FrameType
 
 import aiohttp
@@ -23,6 +24,7 @@ from services import broker
 from services.demo import DEMO_SOURCE, as_bytes, demo_events
 from services.intake.keys import ApiKeys
 from services.settings import Settings
+from services.simulator import simulate
 from services.topics import ensure_topics
 
 
@@ -72,6 +74,23 @@ async def feed_demo(settings: Settings, count: int = 30, key: str | None = None)
     print(f"fed {half} demo events over HTTP and {len(events) - half} over Kafka")
 
 
+async def feed_simulated_history(settings: Settings, reps: int = 8, leads: int = 60) -> int:
+    """A seeded quarter of a small sales org (services.simulator) over HTTP batches, in time order,
+    each source with its own API key, so the pipeline, funnel and KPIs have something to show."""
+    documents = list(simulate(seed=2026, reps=reps, leads=leads, start=date(2026, 7, 6), weeks=13))
+    keys = ApiKeys.from_url(settings.database_url)
+    auth = {source: f"Bearer {keys.create(source)}" for source in {d["source"] for d in documents}}
+    async with aiohttp.ClientSession() as http:
+        for document in documents:  # one at a time: sources interleave and the story's order matters
+            headers = {"Authorization": auth[document["source"]]}
+            url = f"{base_url(settings)}/v1/events"
+            async with http.post(url, data=json.dumps(document).encode(), headers=headers) as response:
+                if response.status not in (200, 202):
+                    raise RuntimeError(f"simulated event rejected: {await response.text()}")
+    print(f"fed a simulated quarter: {len(documents)} events from {reps} reps and {leads} leads")
+    return len(documents)
+
+
 async def show_activity(settings: Settings, expected: int, timeout: float = 60.0) -> dict[str, object]:
     """The per-rep activity read model, once all `expected` demo events have reached it."""
     deadline = time.monotonic() + timeout
@@ -89,7 +108,7 @@ def _raise_interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def run_system(settings: Settings, demo_count: int = 30) -> int:
+def run_system(settings: Settings, demo_count: int = 30, simulate_history: bool = True) -> int:
     signal.signal(signal.SIGTERM, _raise_interrupt)
     started = broker.up(settings)
     print(started.describe())
@@ -102,12 +121,18 @@ def run_system(settings: Settings, demo_count: int = 30) -> int:
         asyncio.run(wait_until_ready(settings))
         key = demo_key(settings)
         asyncio.run(feed_demo(settings, count=demo_count, key=key))
+        if simulate_history:
+            asyncio.run(feed_simulated_history(settings))
         print(json.dumps(asyncio.run(show_activity(settings, expected=demo_count)), indent=2))
         url = base_url(settings)
         print(
             f"\nSalesledger is running.\n  API:     {url}/v1/events (POST)\n"
             f"  API key: {key} (send 'Authorization: Bearer <key>', source {DEMO_SOURCE})\n"
-            f"  Query:   {url}/v1/reps/activity\n  Metrics: {url}/metrics\n"
+            f"  Query:   {url}/v1/reps/activity\n"
+            f"           {url}/v1/pipeline?group_by=team\n"
+            f"           {url}/v1/kpis?scope=org&period=2026-Q3\n"
+            f"           {url}/v1/leaderboards?kpi=won_revenue.EUR&period=2026-Q3\n"
+            f"  Metrics: {url}/metrics\n"
             f"  Kafka:   {settings.kafka_bootstrap_servers} (inbound topic {settings.topic_inbound})\n"
             "Press Ctrl-C to stop.",
             flush=True,
