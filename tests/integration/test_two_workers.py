@@ -176,4 +176,6 @@ def test_one_worker_exports_the_pipeline_gauges_and_every_worker_its_lag(
     )
     assert sorted(exported) == [0, open_deals]  # the relay leader alone: a sum never double counts
     for worker in (first, second):
-        eventually(lambda w=worker: w.get("/metrics").text, until=lambda t: 'salesledger_consumer_lag{topic="' in t)
+        eventually(
+            lambda w=worker: w.get("/metrics").text, until=lambda t: 'salesledger_consumer_lag{topic="' in t
+        )
