@@ -20,6 +20,7 @@ import types
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any, TypeAlias, Union, get_args, get_origin, get_type_hints
 
 
@@ -227,9 +228,15 @@ def _encode(value: object) -> object:
     return value
 
 
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    """Resolved field types of a record class (resolving compiles annotations: do it once)."""
+    return get_type_hints(cls)
+
+
 def _decode_record(data: dict[str, Any]) -> Record:
     cls = RECORD_TYPES[data["record"]]
-    hints = get_type_hints(cls)
+    hints = _hints(cls)
     record: Record = cls(
         **{f.name: _decode(data[f.name], hints[f.name]) for f in fields(cls) if f.name in data}
     )
