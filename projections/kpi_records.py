@@ -236,7 +236,7 @@ def _hints(cls: type) -> dict[str, Any]:
 
 def _decode_record(data: dict[str, Any]) -> Record:
     cls = RECORD_TYPES[data["record"]]
-    hints = _hints(cls)
+    hints = _hints(cls)  # type: ignore[arg-type]  # classes are hashable
     record: Record = cls(
         **{f.name: _decode(data[f.name], hints[f.name]) for f in fields(cls) if f.name in data}
     )
