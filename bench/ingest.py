@@ -614,7 +614,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "setup": {
             "partitions": settings.topic_partitions,
             "store": settings.store,
-            "database": f"sqlite (write model), synchronous={settings.database_synchronous}",
+            "database": "sqlite (write model; eventsourcing defaults: WAL, synchronous FULL)",
             "aggregate_cache_size": settings.aggregate_cache_size,
             "ingest_batch_size": settings.ingest_batch_size,
             "relay_batch_size": settings.relay_batch_size,

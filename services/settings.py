@@ -91,9 +91,6 @@ class Settings(BaseSettings):
         description="Event store and API keys: `sqlite:///<path>` (relative), `sqlite:////<abs path>` or "
         "`postgresql://user:password@host:port/dbname[?schema=name]`.",
     )
-    database_synchronous: Literal["NORMAL", "FULL"] = Field(
-        "FULL", description="SQLite durability: FULL survives power loss, NORMAL only a process crash."
-    )
     org_timezone: str = Field(
         "UTC", description="The organisation's time zone (IANA name): KPI days, weeks, months, quarters."
     )
