@@ -38,7 +38,7 @@ DUPLICATES = Counter(
 )
 RELAYED = Counter(
     "salesledger_relay_events_total",
-    "Events copied from the intake store onto the canonical topic.",
+    "Events copied from the event store onto the canonical topic.",
     registry=REGISTRY,
 )
 RELAY_POSITION = Gauge(

@@ -1,4 +1,4 @@
-"""Leader election for the relay: exactly one relay per intake store at a time.
+"""Leader election for the relay: exactly one relay per event store at a time.
 
 Two implementations of one small interface (`Lease`), chosen by the database (`lease_for`):
 

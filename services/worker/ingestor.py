@@ -1,9 +1,9 @@
-"""The Kafka ingestor: inbound messages (structured or binary mode) validated into the intake.
+"""The Kafka ingestor: inbound messages (structured or binary mode) validated into the write model.
 
-Messages are taken in batches (one intake transaction per batch). A valid event is appended to
-the intake store (a repeat of an accepted id is counted as a duplicate); anything else goes to the
-dead-letter topic with its reason, original bytes and headers. One poison message never stalls a
-partition. Offsets are acknowledged only after the batch is stored.
+Messages are taken in batches (one write-model transaction per batch). A valid event the sales
+process allows is recorded (a repeat of an accepted id is counted as a duplicate); anything else
+goes to the dead-letter topic with its reason (and rule), original bytes and headers. One poison
+message never stalls a partition. Offsets are acknowledged only after the batch is recorded.
 """
 
 from __future__ import annotations

@@ -56,6 +56,6 @@ class Runtime:
             try:
                 return await self.append(events)
             except Exception:
-                log.exception("intake store failed; retrying in %.1fs", delay)
+                log.exception("write model failed; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
