@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -149,3 +151,18 @@ def read_topic_sync(
     settings: Settings, topic: str, count: int, timeout: float = 60.0
 ) -> list[ConsumerRecord[bytes, bytes]]:
     return asyncio.run(read_topic(settings, topic, count, timeout))
+
+
+def unique(prefix: str) -> str:
+    """A readable id no other test (or run) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def kcat(settings: Settings, value: bytes, key: str, headers: dict[str, str] | None = None) -> None:
+    """Publish one message to the inbound topic with kcat, a Kafka client that is not ours."""
+    binary = shutil.which("kcat")
+    assert binary, "kcat must be installed (make test installs it)"
+    args = [binary, "-P", "-b", settings.kafka_bootstrap_servers, "-t", settings.topic_inbound, "-k", key]
+    for name, header in (headers or {}).items():
+        args += ["-H", f"{name}={header}"]
+    subprocess.run(args, input=value, check=True, timeout=30)

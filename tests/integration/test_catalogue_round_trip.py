@@ -8,8 +8,6 @@ whose history is missing from the story are refused by the same rule on every tr
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +16,7 @@ import pytest
 from events import parse_event
 from services.intake.keys import ApiKeys
 from services.settings import Settings
-from tests.support import WorkerProcess, eventually, read_topic_sync
+from tests.support import WorkerProcess, eventually, kcat, read_topic_sync
 
 pytestmark = pytest.mark.integration
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "events"
@@ -42,15 +40,6 @@ def suffixed(value: Any, suffix: str, key: str = "") -> Any:
     return value
 
 
-def kcat(settings: Settings, key: str, value: bytes, headers: dict[str, str]) -> None:
-    binary = shutil.which("kcat")
-    assert binary, "kcat must be installed (make test installs it)"
-    args = [binary, "-P", "-b", settings.kafka_bootstrap_servers, "-t", settings.topic_inbound, "-k", key]
-    for name, header in headers.items():
-        args += ["-H", f"{name}={header}"]
-    subprocess.run(args, input=value, check=True, timeout=30)
-
-
 def test_every_event_type_round_trips_over_http_and_both_kafka_modes(
     worker: WorkerProcess, kafka: Settings
 ) -> None:
@@ -67,10 +56,10 @@ def test_every_event_type_round_trips_over_http_and_both_kafka_modes(
         assert response.status_code == expected, response.text
     # One Kafka key per telling keeps it in one partition, so the story arrives in order.
     for document in tellings["structured"]:
-        kcat(kafka, "story-structured", json.dumps(document).encode(), {})
+        kcat(kafka, json.dumps(document).encode(), "story-structured")
     for document in tellings["binary"]:
         attributes = {f"ce_{k}": str(v) for k, v in document.items() if k != "data"}
-        kcat(kafka, "story-binary", json.dumps(document["data"]).encode(), attributes)
+        kcat(kafka, json.dumps(document["data"]).encode(), "story-binary", attributes)
 
     accepted = {
         d["id"]: d for telling in tellings.values() for d in telling if d["type"] not in MISSING_HISTORY

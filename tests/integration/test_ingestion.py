@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import uuid
 from typing import Any
 
 import pytest
@@ -14,26 +11,13 @@ from events import parse_event
 from services.intake.keys import ApiKeys
 from services.settings import Settings
 from tests.samples import call_logged, encode, lead_captured
-from tests.support import WorkerProcess, eventually, read_topic_sync
+from tests.support import WorkerProcess, eventually, kcat, read_topic_sync, unique
 
 pytestmark = pytest.mark.integration
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 def calls_of(worker: WorkerProcess, rep: str) -> int:
     return int(worker.get(f"/v1/reps/{rep}/activity").json()["calls"])
-
-
-def kcat(settings: Settings, value: bytes, key: str, headers: dict[str, str] | None = None) -> None:
-    binary = shutil.which("kcat")
-    assert binary, "kcat must be installed (make test installs it)"
-    args = [binary, "-P", "-b", settings.kafka_bootstrap_servers, "-t", settings.topic_inbound, "-k", key]
-    for name, header in (headers or {}).items():
-        args += ["-H", f"{name}={header}"]
-    subprocess.run(args, input=value, check=True, timeout=30)
 
 
 def canonical_events(settings: Settings, ids: set[str]) -> dict[str, Any]:

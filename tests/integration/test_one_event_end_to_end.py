@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import uuid
 
 import pytest
@@ -11,30 +9,15 @@ from aiokafka.structs import ConsumerRecord
 
 from services.settings import Settings
 from tests.samples import call_logged, encode
-from tests.support import WorkerProcess, eventually, read_topic_sync
+from tests.support import WorkerProcess, eventually, kcat, read_topic_sync, unique
 
 pytestmark = pytest.mark.integration
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def activity(worker: WorkerProcess, rep: str) -> dict[str, object]:
     response = worker.get(f"/v1/reps/{rep}/activity")
     assert response.status_code == 200
     return response.json()  # type: ignore[no-any-return]
-
-
-def kcat_produce(settings: Settings, topic: str, key: str, value: bytes) -> None:
-    kcat = shutil.which("kcat")
-    assert kcat, "kcat must be installed (make test installs it)"
-    subprocess.run(
-        [kcat, "-P", "-b", settings.kafka_bootstrap_servers, "-t", topic, "-k", key],
-        input=value,
-        check=True,
-        timeout=30,
-    )
 
 
 def test_call_posted_over_http_reaches_the_read_model(worker: WorkerProcess) -> None:
@@ -72,14 +55,10 @@ def test_kcat_events_are_ingested_and_poison_goes_to_dead_letter_with_reason(
     rep, lead = unique("rep"), unique("lead")
     poison = b"\xffnot an event " + uuid.uuid4().hex.encode()
     invalid = encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead, outcome="maybe"))
-    kcat_produce(
-        kafka, kafka.topic_inbound, lead, encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead))
-    )
-    kcat_produce(kafka, kafka.topic_inbound, lead, poison)
-    kcat_produce(kafka, kafka.topic_inbound, lead, invalid)
-    kcat_produce(
-        kafka, kafka.topic_inbound, lead, encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead))
-    )
+    kcat(kafka, encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead)), lead)
+    kcat(kafka, poison, lead)
+    kcat(kafka, invalid, lead)
+    kcat(kafka, encode(call_logged(unique("evt"), rep_id=rep, lead_id=lead)), lead)
 
     state = eventually(lambda: activity(worker, rep), until=lambda s: s["calls"] == 2)
     assert state["talk_seconds"] == 600

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from services.publisher import AsyncPublisher, Backoff, BatchResult, Publisher, Result, new_event
-from tests.support import WorkerProcess, eventually
+from tests.support import WorkerProcess, eventually, unique
 
 pytestmark = pytest.mark.integration
 
 DIALER = "/dialer/test"
 TINY = Backoff(base=0.01, max=0.05)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def call(rep: str, lead: str, natural_key: str, duration: int = 60) -> dict[str, Any]:
