@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 import time
 from datetime import UTC
+from functools import cache
 
 import faust
 from faust.types import StreamT
+from prometheus_client import Counter
 
 from events import Rejection, parse_event
 from events.envelope import Envelope
@@ -32,20 +34,26 @@ def _observe_latency(event: Envelope) -> None:
         PROJECTION_LATENCY.labels("all").observe(max(lag, 0.0))
 
 
+@cache
+def _counted(read_model: str, outcome: str) -> Counter:
+    """The metric child for (read model, outcome), looked up once: this runs for every event."""
+    return PROJECTED.labels(read_model, outcome)
+
+
 def project(model: ReadModel, table: Table, partition: int, offset: int, event: Envelope) -> None:
     """Fold one event into the read model's partials it changes (none for events it ignores)."""
     keys = model.keys_of(event)
     if not keys:
-        PROJECTED.labels(model.name, "ignored").inc()
+        _counted(model.name, "ignored").inc()
         return
     for key in keys:
         stored_key = partial_key(partition, key)
         updated = model.apply(key, table.get(stored_key), offset, event)
         if updated is None:
-            PROJECTED.labels(model.name, "duplicate").inc()
+            _counted(model.name, "duplicate").inc()
             continue
         table[stored_key] = updated
-        PROJECTED.labels(model.name, "applied").inc()
+        _counted(model.name, "applied").inc()
 
 
 def register_projector(app: faust.App, channels: Channels) -> None:
