@@ -85,6 +85,13 @@ PIPELINE_OPEN_DEALS = Gauge(
     ["stage"],
     registry=REGISTRY,
 )
+ATTAINMENT_REPS = Gauge(
+    "salesledger_attainment_reps",
+    "Reps by team and quota attainment bucket (lt_50, 50_80, 80_100, 100_120, ge_120, no_quota, "
+    "undefined) for the current quarter in the org time zone (exported by the relay leader only).",
+    ["team", "bucket"],
+    registry=REGISTRY,
+)
 
 
 def type_label(event_type: str) -> str:
