@@ -26,17 +26,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 from typing import Any, TypeAlias
+from zoneinfo import ZoneInfo
 
 from events.envelope import Envelope
-from projections.kpi_counters import KpiCounters, activity_of
+from projections.kpi_counters import KpiCounters, activity_rule
 from projections.kpi_records import Timeline
-from projections.kpi_sources import records_of
+from projections.kpi_sources import records_rule
 from projections.periods import local_day
 
 Partial: TypeAlias = KpiCounters | Timeline
 ACTIVITY = "activity"
+_ACTIVITY_PREFIX = ACTIVITY + "|"
 
 
 def activity_key(rep_id: str, day: date) -> str:
@@ -45,12 +47,29 @@ def activity_key(rep_id: str, day: date) -> str:
 
 def contributions(event: Envelope, tz: str) -> tuple[tuple[str, Partial], ...]:
     """The partials ``event`` adds to, each with what it adds (empty for events KPIs ignore)."""
-    activity = activity_of(event)
+    cls = type(event)
+    activity = activity_rule(cls)
     if activity is not None:
-        rep_id, counters = activity
-        return ((activity_key(rep_id, local_day(event.time, tz)), counters),)
+        rep_id, counters = activity(event)  # the key is `activity_key`, spelt out: it runs per event
+        return ((f"{ACTIVITY}|{rep_id}|{_local_day(event.time, tz).isoformat()}", counters),)
+    records = records_rule(cls)
+    if records is None:
+        return ()
     at = event.time.astimezone(UTC)
-    return tuple((f"{kind}|{key}", Timeline((record,))) for kind, key, record in records_of(event, at))
+    return tuple([(f"{kind}|{key}", Timeline((record,))) for kind, key, record in records(event, at)])
+
+
+def _local_day(at: datetime, tz: str) -> date:
+    """`local_day`, with the zone looked up once per name (it runs for every activity)."""
+    if at.tzinfo is None or at.utcoffset() is None:
+        return local_day(at, tz)  # which refuses it
+    zone = _ZONES.get(tz)
+    if zone is None:
+        zone = _ZONES.setdefault(tz, ZoneInfo(tz))
+    return at.astimezone(zone).date()
+
+
+_ZONES: dict[str, ZoneInfo] = {}
 
 
 def evolve(state: Partial | None, key: str, event: Envelope, tz: str) -> Partial | None:
@@ -118,6 +137,6 @@ def encode_partial(partial: Partial) -> dict[str, Any]:
 
 def decode_partial(key: str, data: dict[str, Any]) -> Partial:
     """The partial stored under ``key`` (its kind follows from the key)."""
-    if key.startswith(ACTIVITY + "|"):
+    if key.startswith(_ACTIVITY_PREFIX):
         return KpiCounters.from_dict(data)
     return Timeline.from_dict(data)
