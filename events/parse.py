@@ -34,6 +34,24 @@ def parse_event(raw: bytes | str, max_bytes: int = DEFAULT_MAX_BYTES) -> Envelop
     return parse_document(document)
 
 
+def parse_logged_event(raw: bytes) -> Envelope:
+    """Parse an event read back from the canonical log: the fast path for projections and replays.
+
+    Events on the log already passed `parse_event` and are stored at their latest version, so
+    pydantic validates the bytes directly (no intermediate dicts: about a third of the cost).
+    Anything that does not fit the latest schema exactly (an older version written before an
+    upcaster existed, a corrupt record) falls back to `parse_event`, which upcasts or rejects it
+    with its reason, so the result is always what `parse_event` would give.
+    """
+    try:
+        event = EVENT_ADAPTER.validate_json(raw)
+    except ValidationError:
+        return parse_event(raw, max_bytes=len(raw))
+    if event.schemaversion != LATEST_VERSION[event.type]:
+        return parse_event(raw, max_bytes=len(raw))
+    return event
+
+
 def parse_document(document: Any) -> Envelope:
     """Validate an already-decoded JSON document (see `parse_event`); older versions are upcast first."""
     if not isinstance(document, dict):

@@ -76,11 +76,11 @@ def evolve(state: Partial | None, key: str, event: Envelope, tz: str) -> Partial
     """The partial under ``key`` after ``event`` (``state`` unchanged if the event adds nothing there)."""
     for contributed_key, contribution in contributions(event, tz):
         if contributed_key == key:
-            state = contribution if state is None else _merge(state, contribution)
+            state = contribution if state is None else merge(state, contribution)
     return state
 
 
-def _merge(left: Partial, right: Partial) -> Partial:
+def merge(left: Partial, right: Partial) -> Partial:
     if isinstance(left, KpiCounters) and isinstance(right, KpiCounters):
         return left.merge(right)
     if isinstance(left, Timeline) and isinstance(right, Timeline):
@@ -98,7 +98,7 @@ class KpiBook:
     def add(self, key: str, partial: Partial) -> KpiBook:
         """A copy with ``partial`` merged in under ``key`` (a late event arriving, say)."""
         current = self.partials.get(key)
-        merged = partial if current is None else _merge(current, partial)
+        merged = partial if current is None else merge(current, partial)
         return KpiBook(self.tz, {**self.partials, key: merged})
 
     def activity(self) -> Iterator[tuple[str, date, KpiCounters]]:
@@ -126,7 +126,7 @@ def merge_partials(partials: Iterable[tuple[str, Partial]], tz: str) -> KpiBook:
     merged: dict[str, Partial] = {}
     for key, partial in partials:
         current = merged.get(key)
-        merged[key] = partial if current is None else _merge(current, partial)
+        merged[key] = partial if current is None else merge(current, partial)
     return KpiBook(tz, merged)
 
 

@@ -56,9 +56,20 @@ class Settings(BaseSettings):
     # --- Worker (Faust) ----------------------------------------------------------------------
     app_id: str = Field("salesledger", description="Faust application id (consumer group).")
     store: Literal["rocksdb://", "memory://"] = Field(
-        "rocksdb://", description="Faust table store: durable RocksDB or in-memory."
+        "rocksdb://",
+        description="Where a worker keeps its read-model partials: durable RocksDB (memory bounded by "
+        "its cache) or in memory (rebuilt from the changelog at every start).",
     )
-    data_dir: Path = Field(Path(".data"), description="Faust data directory (table state).")
+    data_dir: Path = Field(Path(".data"), description="Data directory (read-model state, Faust's files).")
+    projection_batch_max: int = Field(
+        4000,
+        ge=1,
+        description="Most events the projector folds per batch (one changelog write per "
+        "touched partial per batch).",
+    )
+    projection_cache_size: int = Field(
+        50_000, ge=0, description="Decoded read-model partials kept in memory per source partition."
+    )
     consumer_session_timeout: float = Field(
         20.0, ge=6.0, description="Seconds before the group evicts a silent worker (Faust's default is 60)."
     )
@@ -121,6 +132,11 @@ class Settings(BaseSettings):
     @property
     def topic_deadletter(self) -> str:
         return f"{self.topic_prefix}.deadletter"
+
+    @property
+    def topic_projection_changelog(self) -> str:
+        """The read models' changelog: per application id, as it is the workers' own state."""
+        return f"{self.topic_prefix}.{self.app_id}.projections-changelog"
 
 
 @lru_cache(maxsize=1)

@@ -42,11 +42,13 @@ class TopicSpec:
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """The three topics: the canonical event log, the raw inbound topic, the dead-letter topic.
+    """The project's topics: the canonical event log, inbound, dead letters, the read models' changelog.
 
     * events: the source of truth, kept forever (time and size), never compacted.
     * inbound: raw submissions before validation; kept ``inbound_retention_ms``.
     * deadletter: rejected submissions with the reason; kept ``deadletter_retention_ms``.
+    * projection changelog: the latest value of every read-model partial, per source partition
+      (same partition count as the event log); compacted, never deleted by time.
     """
     partitions = settings.topic_partitions
     replicas = settings.topic_replication_factor
@@ -71,6 +73,12 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
                 "retention.ms": str(settings.deadletter_retention_ms),
                 "cleanup.policy": "delete",
             },
+        ),
+        TopicSpec(
+            name=settings.topic_projection_changelog,
+            partitions=partitions,
+            replication_factor=replicas,
+            config={"cleanup.policy": "compact", "retention.ms": "-1"},
         ),
     ]
 

@@ -8,21 +8,21 @@ import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
 from services.metrics import REGISTRY
+from services.projector.readmodels import read_models
+from services.projector.service import Projector
 from services.settings import Settings
 from services.worker import faust_tuning
 from services.worker.channels import Channels
 from services.worker.contract_views import register_contract_views
 from services.worker.gauges import register_gauges
 from services.worker.ingestor import register_ingestor
-from services.worker.projector import register_projector
 from services.worker.query_views import register_kpi_views, register_query_views
-from services.worker.readmodels import read_models
 from services.worker.runtime import Runtime
 from services.worker.views import register_views
 
 
 def create_app(settings: Settings) -> faust.App:
-    """A Faust app with the ingestor, the relay, the projections and the HTTP API registered."""
+    """A Faust app with the ingestor, the relay, the projector and the HTTP API registered."""
     faust_tuning.use_idempotent_producer()
     app = faust.App(
         settings.app_id,
@@ -47,18 +47,23 @@ def create_app(settings: Settings) -> faust.App:
         consumer_group_instance_id=settings.worker_instance_id,
     )
     runtime = Runtime.from_settings(settings)
-    channels = Channels.declare(app, settings, read_models(runtime.store.process, settings.org_timezone))
+    channels = Channels.declare(app, settings)
+    models = read_models(runtime.store.process, settings.org_timezone)
+    projector = Projector(settings, models, str(app.conf.canonical_url))
     register_ingestor(app, channels, runtime)
-    register_projector(app, channels)
-    register_views(app, channels, runtime)
-    register_query_views(app, channels, runtime)
-    register_kpi_views(app, channels, runtime)
-    register_gauges(app, channels, runtime)
+    register_views(app, channels, runtime, projector)
+    register_query_views(app, projector, runtime)
+    register_kpi_views(app, projector, runtime)
+    register_gauges(app, projector, runtime)
     register_contract_views(app, settings)
     setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="salesledger_faust")
 
     @app.task  # type: ignore[untyped-decorator]
     async def relay_intake() -> None:
         await runtime.relay.run(asyncio.Event())  # runs until the worker cancels it on shutdown
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def project_read_models() -> None:
+        await projector.run()  # runs until the worker cancels it on shutdown, then leaves the group
 
     return app

@@ -28,7 +28,28 @@ def deadletter_headers(
     rule: str | None = None,
 ) -> list[Header]:
     msg = source.message
-    headers = msg.headers or []
+    return reason_headers(
+        stage=stage,
+        reason=reason,
+        message=message,
+        errors=errors,
+        origin=f"{msg.topic}/{msg.partition}/{msg.offset}",
+        headers=msg.headers or [],
+        rule=rule,
+    )
+
+
+def reason_headers(
+    *,
+    stage: str,
+    reason: str,
+    message: str,
+    errors: Sequence[dict[str, str]],
+    origin: str,
+    headers: Any,
+    rule: str | None = None,
+) -> list[Header]:
+    """The original headers plus ours: stage, reason, message, field errors, origin (topic/part/offset)."""
     original = list(headers.items()) if isinstance(headers, dict) else list(headers)
     return [
         *original,
@@ -36,7 +57,7 @@ def deadletter_headers(
         ("salesledger.reason", reason.encode()),
         ("salesledger.message", message.encode()),
         ("salesledger.errors", json.dumps(list(errors)).encode()),
-        ("salesledger.source", f"{msg.topic}/{msg.partition}/{msg.offset}".encode()),
+        ("salesledger.source", origin.encode()),
         *([("salesledger.rule", rule.encode())] if rule else []),
     ]
 

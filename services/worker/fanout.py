@@ -1,10 +1,10 @@
 """Any worker answers any query: gather every worker's partials of a read model and merge them.
 
-Read models are stored as partials per (source partition, key), each held by the worker that owns
-the partition. A query asks every member of the consumer group (their URLs come from Faust's
-partition assignor) for the partials of the partitions it actively owns, and merges them. The
-answer says how many of the event log's partitions it covers, so a client can tell a complete
-answer from one taken in the middle of a rebalance.
+Read models are stored as partials per (source partition, key), each held by the worker whose
+projector owns the partition. A query asks every worker of the application (their URLs come from
+the projector's group assignment, `services.projector.assignor`) for the partials of the
+partitions it owns, and merges them. The answer says how many of the event log's partitions it
+covers, so a client can tell a complete answer from one taken in the middle of a rebalance.
 """
 
 from __future__ import annotations
@@ -16,41 +16,29 @@ from typing import Any
 
 import aiohttp
 import faust
+import orjson
 
-from projections.positions import split_partial_key
+from services.projector.service import Projector
 
 log = logging.getLogger(__name__)
-Partials = list[tuple[int, str, dict[str, Any]]]
-"""(source partition, key, stored partial) triples."""
+Partials = list[tuple[int, str, Any]]
+"""(source partition, key, stored partial as loaded JSON: ``[offset, state]``) triples."""
 
 
-def owned_partitions(app: faust.App, topic: str) -> set[int]:
-    return {tp.partition for tp in app.consumer.assignment() if tp.topic == topic}
+def partials_body(projector: Projector, model: str) -> bytes:
+    """This worker's partials of ``model`` as JSON, the stored bytes embedded as they are."""
+    partials = [[p, key, orjson.Fragment(value)] for p, key, value in projector.partials(model)]
+    return orjson.dumps({"partials": partials, "partitions": sorted(projector.owned())})
 
 
-def local_partials(app: faust.App, table: Any, topic: str) -> Partials:
-    """The partials of `table` fed by the partitions of `topic` this worker owns right now."""
-    owned = owned_partitions(app, topic)
-    out: Partials = []
-    for table_key, stored in table.items():
-        partition, key = split_partial_key(table_key)
-        if partition in owned:
-            out.append((partition, key, stored))
-    return out
-
-
-def peer_urls(app: faust.App, table: Any) -> list[str]:
-    """Web URLs of the other workers in the group (from the assignor's changelog metadata)."""
-    own = str(app.conf.canonical_url).rstrip("/")
-    urls = {str(host).rstrip("/") for host in app.router.table_metadata(table.name)}
-    return sorted(url for url in urls if url != own)
-
-
-async def gather_partials(app: faust.App, table: Any, topic: str, path: str) -> tuple[Partials, set[int]]:
+async def gather_partials(
+    app: faust.App, projector: Projector, model: str, path: str
+) -> tuple[Partials, set[int]]:
     """Every worker's partials and the set of source partitions they cover."""
-    partials, covered = local_partials(app, table, topic), owned_partitions(app, topic)
+    partials: Partials = [(p, key, orjson.loads(value)) for p, key, value in projector.partials(model)]
+    covered = projector.owned()
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-        answers = await asyncio.gather(*(fetch(http, f"{url}{path}") for url in peer_urls(app, table)))
+        answers = await asyncio.gather(*(fetch(http, f"{url}{path}") for url in projector.assignor.peers()))
     for answer in answers:
         if answer is None:
             continue
@@ -63,9 +51,9 @@ async def fetch(http: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
     try:
         async with http.get(url) as response:
             response.raise_for_status()
-            body: dict[str, Any] = await response.json()
+            body: dict[str, Any] = orjson.loads(await response.read())
             return body
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
         log.warning("peer %s did not answer: %s", url, exc)
         return None
 

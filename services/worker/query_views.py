@@ -19,9 +19,9 @@ from projections import funnel, kpi_fold, org, pipeline, rep_activity
 from projections.kpi_scope import KpiValue, Membership, Scope
 from projections.kpis import kpi_report
 from projections.periods import period_days, period_key
+from services.projector.service import Projector
 from services.settings import Settings
-from services.worker.channels import Channels
-from services.worker.fanout import coverage, gather_partials, local_partials, owned_partitions
+from services.worker.fanout import coverage, gather_partials, partials_body
 from services.worker.runtime import Runtime
 
 PARTIALS = "/v1/internal/partials/{name}"
@@ -70,22 +70,20 @@ def parse_as_of(raw: str | None) -> datetime:
 
 
 async def merged_states(
-    app: faust.App, channels: Channels, settings: Settings, name: str
+    app: faust.App, projector: Projector, name: str
 ) -> tuple[list[tuple[str, Any]], dict[str, int]]:
     """(key, state) of every partial of read model `name`, from every worker, and coverage."""
-    model, table = channels.table(name)
-    path = PARTIALS.format(name=name)
-    partials, covered = await gather_partials(app, table, settings.topic_events, path)
-    states = [(key, model.decode(key, stored).state) for _, key, stored in partials]
-    return states, coverage(covered, settings.topic_partitions)
+    model = next(model for model in projector.models if model.name == name)
+    partials, covered = await gather_partials(app, projector, name, PARTIALS.format(name=name))
+    states = [(key, model.loaded(key, stored).state) for _, key, stored in partials]
+    return states, coverage(covered, projector.settings.topic_partitions)
 
 
-def register_query_views(app: faust.App, channels: Channels, runtime: Runtime) -> None:
-    settings: Settings = runtime.settings
+def register_query_views(app: faust.App, projector: Projector, runtime: Runtime) -> None:
     process = runtime.store.process
 
     async def merged(name: str) -> tuple[list[tuple[str, Any]], dict[str, int]]:
-        return await merged_states(app, channels, settings, name)
+        return await merged_states(app, projector, name)
 
     async def org_state() -> org.OrgState:
         states, _ = await merged("org")
@@ -99,13 +97,9 @@ def register_query_views(app: faust.App, channels: Channels, runtime: Runtime) -
         """This worker's own partials of one read model (internal, for the worker answering)."""
 
         async def get(self, request: Request, name: str, **kwargs: Any) -> Response:
-            if name not in {model.name for model, _ in channels.read_models}:
+            if name not in {model.name for model in projector.models}:
                 return self.json({"status": "not_found", "message": f"no read model {name!r}"}, status=404)
-            _, table = channels.table(name)
-            own = local_partials(app, table, settings.topic_events)
-            return self.json(
-                {"partials": own, "partitions": sorted(owned_partitions(app, settings.topic_events))}
-            )
+            return self.bytes(partials_body(projector, name), content_type="application/json")
 
     @app.page("/v1/reps/activity")
     class AllRepsActivityView(View):
@@ -194,15 +188,15 @@ def parse_period(query: Any, timezone: str) -> str:
     return str(period)
 
 
-def register_kpi_views(app: faust.App, channels: Channels, runtime: Runtime) -> None:
+def register_kpi_views(app: faust.App, projector: Projector, runtime: Runtime) -> None:
     """KPIs, leaderboards and forecast, computed at query time from the merged KPI partials."""
     settings: Settings = runtime.settings
     process = runtime.store.process
     timezone = settings.org_timezone
 
     async def book_and_org() -> tuple[kpi_fold.KpiBook, org.OrgState, dict[str, int]]:
-        states, covered = await merged_states(app, channels, settings, "kpis")
-        org_states, _ = await merged_states(app, channels, settings, "org")
+        states, covered = await merged_states(app, projector, "kpis")
+        org_states, _ = await merged_states(app, projector, "org")
         combined = org.OrgState()
         for _, state in org_states:
             combined = org.merge(combined, state)

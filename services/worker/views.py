@@ -25,6 +25,7 @@ from services.gate import (
     count_rejection,
 )
 from services.intake.store import Appended, Outcome
+from services.projector.service import Projector
 from services.worker.channels import Channels
 from services.worker.runtime import Runtime
 
@@ -68,7 +69,7 @@ def source_error(event: Envelope, source: str | None) -> dict[str, Any] | None:
     return rejected(SOURCE_MISMATCH, message, [{"field": "source", "message": message}])
 
 
-def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None:
+def register_views(app: faust.App, channels: Channels, runtime: Runtime, projector: Projector) -> None:
     settings = runtime.settings
 
     class Ingestion(View):
@@ -162,6 +163,7 @@ def register_views(app: faust.App, channels: Channels, runtime: Runtime) -> None
     @app.page("/v1/health")
     class HealthView(View):
         async def get(self, request: Request, **kwargs: Any) -> Response:
-            assigned = sorted(f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment())
+            projecting = {f"{projector.topic}/{p}" for p in projector.owned()}
+            assigned = sorted({f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment()} | projecting)
             ready = bool(assigned) and not app.rebalancing
             return self.json({"ready": ready, "assigned": assigned}, status=200 if ready else 503)

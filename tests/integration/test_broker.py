@@ -66,7 +66,7 @@ async def test_ensure_topics_creates_the_three_topics(own_topics: Settings) -> N
 async def test_ensure_topics_is_idempotent(own_topics: Settings) -> None:
     first = await ensure_topics(own_topics)
     second = await ensure_topics(own_topics)
-    assert len(first) == 3
+    assert len(first) == 4  # events, inbound, dead letters, the projection changelog
     assert second == []
 
 

@@ -56,6 +56,7 @@ def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp
         app_id=f"run-{run_id}",
         web_port=free_port(),
         data_dir=tmp_path / "faust",
+        database_url=f"sqlite:///{tmp_path / 'run.sqlite3'}",
     )
     marker = f"SALESLEDGER_APP_ID=run-{run_id}"
     log = (tmp_path / "run.log").open("w+b")

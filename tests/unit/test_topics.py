@@ -24,18 +24,27 @@ def _by_name(settings: Settings) -> dict[str, TopicSpec]:
     return {spec.name: spec for spec in topic_specs(settings)}
 
 
-def test_three_topics_named_from_the_prefix() -> None:
-    settings = _settings(topic_prefix="acme")
+def test_four_topics_named_from_the_prefix_and_the_app() -> None:
+    settings = _settings(topic_prefix="acme", app_id="crm-eu")
     assert [spec.name for spec in topic_specs(settings)] == [
         "acme.events",
         "acme.inbound",
         "acme.deadletter",
+        "acme.crm-eu.projections-changelog",
     ]
     assert set(_by_name(settings)) == {
         settings.topic_events,
         settings.topic_inbound,
         settings.topic_deadletter,
+        settings.topic_projection_changelog,
     }
+
+
+def test_the_projection_changelog_is_compacted_never_expired() -> None:
+    settings = _settings()
+    changelog = _by_name(settings)[settings.topic_projection_changelog]
+    assert changelog.config == {"cleanup.policy": "compact", "retention.ms": "-1"}
+    assert changelog.partitions == settings.topic_partitions
 
 
 def test_canonical_log_is_kept_forever() -> None:

@@ -1,0 +1,141 @@
+"""The read models of one source partition, folded a batch at a time (no Kafka in here).
+
+The projector folds a batch of events into the partials they touch, keeping decoded states in
+memory, and then writes each touched partial **once** (`pending`), however many events of the
+batch changed it: that is where a batch consumer wins over a per-message stream. The batch also
+records the source position (the next offset to read) under a reserved key, in the same
+changelog write as the partials, so the state and the position it reflects can never disagree.
+
+Exactly once in effect: each partial carries the offset of the last event folded into it
+(`projections.positions`), so an event delivered again after a crash changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from events.envelope import Envelope
+from projections.positions import Positioned
+from services.projector.readmodels import ReadModel
+from services.projector.store import PartitionStore
+
+POSITION = b"\x00position"
+"""Reserved store and changelog key: the next source offset to fold (never a partial's key)."""
+
+
+def storage_key(model: str, key: str) -> bytes:
+    return f"{model}|{key}".encode()
+
+
+def split_storage_key(stored: bytes) -> tuple[str, str]:
+    model, _, key = stored.decode().partition("|")
+    return model, key
+
+
+@dataclass
+class PartitionProjection:
+    """Every read model's partials fed by one source partition, with a cache of decoded states."""
+
+    partition: int
+    models: Sequence[ReadModel]
+    store: PartitionStore
+    cache_size: int = 50_000
+    position: int = 0
+    """The next source offset to fold: every event before it has been folded in."""
+    outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
+    """(read model, applied | duplicate | ignored) since the last `take_outcomes`."""
+    _dirty: dict[tuple[int, str], Positioned[Any]] = field(default_factory=dict)
+    _cache: dict[tuple[int, str], Positioned[Any]] = field(default_factory=dict)
+    _pending: dict[bytes, bytes] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        stored = self.store.get(POSITION)
+        self.position = int(stored) if stored is not None else 0
+
+    def fold(self, offset: int, event: Envelope) -> None:
+        """Fold the event at ``offset`` into every read model, all or nothing.
+
+        Raises whatever a fold raises, with no partial changed: the caller dead-letters the
+        event and moves on, exactly as a replay would.
+        """
+        updates: list[tuple[tuple[int, str], Positioned[Any]]] = []
+        outcomes: list[tuple[str, str]] = []
+        for index, model in enumerate(self.models):
+            changes = model.changes(event)
+            if not changes:
+                outcomes.append((model.name, "ignored"))
+                continue
+            for key, update in changes:
+                slot = (index, key)
+                current = self._state(slot)
+                if offset <= current.offset:
+                    outcomes.append((model.name, "duplicate"))
+                    continue
+                updates.append((slot, Positioned(update(current.state), offset)))
+                outcomes.append((model.name, "applied"))
+        for slot, partial in updates:
+            self._dirty[slot] = partial
+        self.outcomes.update(outcomes)
+        self.position = offset + 1
+
+    def skip(self, offset: int) -> None:
+        """Move past an event that cannot be folded (it went to the dead-letter topic)."""
+        self.position = offset + 1
+
+    def _state(self, slot: tuple[int, str]) -> Positioned[Any]:
+        found = self._dirty.get(slot) or self._cache.get(slot)
+        if found is not None:
+            return found
+        model = self.models[slot[0]]
+        stored = self.store.get(storage_key(model.name, slot[1]))
+        return model.decode(slot[1], stored)
+
+    def pending(self) -> Mapping[bytes, bytes]:
+        """The changelog records of the batch so far: each touched partial once, and the position.
+
+        Encoding moves the decoded states into the cache, so the next batch starts from them.
+        """
+        for (index, key), partial in self._dirty.items():
+            model = self.models[index]
+            self._pending[storage_key(model.name, key)] = model.encode(partial)
+            self._remember((index, key), partial)
+        self._dirty.clear()
+        self._pending[POSITION] = str(self.position).encode()
+        return self._pending
+
+    def written(self, changelog_offset: int) -> None:
+        """The pending records are on the changelog up to ``changelog_offset``: store them."""
+        self.store.write(self._pending, changelog_offset)
+        self._pending = {}
+
+    def _remember(self, slot: tuple[int, str], partial: Positioned[Any]) -> None:
+        cache = self._cache
+        if cache.pop(slot, None) is None and len(cache) >= self.cache_size:
+            del cache[next(iter(cache))]  # the least recently written: hot partials stay decoded
+        cache[slot] = partial
+
+    def partials(self, model: str) -> Iterator[tuple[str, bytes]]:
+        """(key, stored partial) of one read model, including a batch not yet on the changelog."""
+        index = next(i for i, m in enumerate(self.models) if m.name == model)
+        prefix = storage_key(model, "")
+        unwritten = {key: partial for (i, key), partial in self._dirty.items() if i == index}
+        seen: set[str] = set()
+        for stored_key, value in self._pending.items():
+            if stored_key.startswith(prefix):
+                key = stored_key[len(prefix) :].decode()
+                if key not in unwritten:
+                    seen.add(key)
+                    yield key, value
+        for stored_key, value in self.store.items(prefix):
+            key = stored_key[len(prefix) :].decode()
+            if key not in unwritten and key not in seen:
+                yield key, value
+        for key, partial in unwritten.items():
+            yield key, self.models[index].encode(partial)
+
+    def take_outcomes(self) -> Counter[tuple[str, str]]:
+        taken, self.outcomes = self.outcomes, Counter()
+        return taken
