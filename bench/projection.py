@@ -31,7 +31,7 @@ value is ``serialize_event(event.recorded(now))``, keyed by ``event.partition_ke
    exact broker delivery latency (the floor), and the CPU of the worker and of the rest of the
    machine during the run is printed: the latency depends on whether the two cores are free.
 5. **Memory (estimate)**: in a separate process, the five read models' adapters
-   (`services.worker.readmodels.read_models`) fold synthetic open deals into plain dicts keyed as
+   (`services.projector.readmodels.read_models`) fold synthetic open deals into plain dicts keyed as
    the worker's tables are (``<partition>|<key>``): per deal a lead captured, three activities on
    three days, qualification, needs assessment, solution presented and a stage change (the
    simulator's own events with ids, reps and days rewritten), spread over ``--reps`` reps who were
@@ -442,7 +442,7 @@ def _with_ids(event: Envelope, index: int, rep: str, shift: timedelta) -> Envelo
 def memory_estimate(deals: int, reps: int, seed: int) -> dict[str, Any]:
     """Bytes held by the read models' partials for `deals` open deals over `reps` reps."""
     from services.process.config import load_process
-    from services.worker.readmodels import read_models
+    from services.projector.readmodels import read_models
 
     settings = Settings()
     models = read_models(load_process(settings.process_file), settings.org_timezone)

@@ -15,9 +15,9 @@ from events import Envelope, parse_event, serialize_event
 from projections import funnel, kpi_fold, org, pipeline, rep_activity
 from services.process.config import default_process
 from services.projector.partition import POSITION, PartitionProjection, split_storage_key
+from services.projector.readmodels import ReadModel, read_models
 from services.projector.store import MemoryStore, PartitionStore, RocksStore
 from services.simulator import simulate_envelopes
-from services.projector.readmodels import ReadModel, read_models
 
 TZ = "Europe/Berlin"
 PROCESS = default_process()
@@ -138,7 +138,9 @@ def test_an_event_a_fold_cannot_take_changes_no_read_model() -> None:
     def explode(event: Envelope) -> Any:
         raise ValueError("boom")
 
-    broken = ReadModel("broken", lambda e: (("k", explode),), lambda _k: None, lambda s: {}, lambda _k, d: None)
+    broken = ReadModel(
+        "broken", lambda e: (("k", explode),), lambda _k: None, lambda s: {}, lambda _k, d: None
+    )
     projection = PartitionProjection(0, (*MODELS, broken), MemoryStore())
     with pytest.raises(ValueError):
         projection.fold(0, HISTORY[0])
