@@ -67,8 +67,14 @@ class Settings(BaseSettings):
         description="Most events the projector folds per batch (one changelog write per "
         "touched partial per batch).",
     )
+    gauge_refresh_seconds: float = Field(
+        15.0,
+        gt=0,
+        description="How often the relay leader recomputes the business gauges (pipeline by "
+        "stage, attainment by team) from the merged read models: a full pass over them.",
+    )
     projection_cache_size: int = Field(
-        50_000, ge=0, description="Decoded read-model partials kept in memory per source partition."
+        10_000, ge=0, description="Decoded read-model partials kept in memory per source partition."
     )
     consumer_session_timeout: float = Field(
         20.0, ge=6.0, description="Seconds before the group evicts a silent worker (Faust's default is 60)."

@@ -13,7 +13,7 @@ Exactly once in effect: each partial carries the offset of the last event folded
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +42,7 @@ class PartitionProjection:
     partition: int
     models: Sequence[ReadModel]
     store: PartitionStore
-    cache_size: int = 50_000
+    cache_size: int = 10_000
     position: int = 0
     """The next source offset to fold: every event before it has been folded in."""
     outcomes: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -119,22 +119,36 @@ class PartitionProjection:
 
     def partials(self, model: str) -> Iterator[tuple[str, bytes]]:
         """(key, stored partial) of one read model, including a batch not yet on the changelog."""
+        return self.snapshot(model)()
+
+    def snapshot(self, model: str) -> Callable[[], Iterator[tuple[str, bytes]]]:
+        """`partials` as of now, to be read later or in another thread while folding goes on.
+
+        Only dict copies happen here (C speed, on the caller's thread); the filtering, encoding
+        and store reads happen when the returned function runs.
+        """
         index = next(i for i, m in enumerate(self.models) if m.name == model)
         prefix = storage_key(model, "")
-        unwritten = {key: partial for (i, key), partial in self._dirty.items() if i == index}
-        seen: set[str] = set()
-        for stored_key, value in self._pending.items():
-            if stored_key.startswith(prefix):
+        dirty, pending, read = self._dirty.copy(), self._pending.copy(), self.store.reader()
+        encode = self.models[index].encode
+
+        def partials() -> Iterator[tuple[str, bytes]]:
+            unwritten = {key: partial for (i, key), partial in dirty.items() if i == index}
+            seen: set[str] = set(unwritten)
+            for stored_key, value in pending.items():
+                if stored_key.startswith(prefix):
+                    key = stored_key[len(prefix) :].decode()
+                    if key not in seen:
+                        seen.add(key)
+                        yield key, value
+            for stored_key, value in read(prefix):
                 key = stored_key[len(prefix) :].decode()
-                if key not in unwritten:
-                    seen.add(key)
+                if key not in seen:
                     yield key, value
-        for stored_key, value in self.store.items(prefix):
-            key = stored_key[len(prefix) :].decode()
-            if key not in unwritten and key not in seen:
-                yield key, value
-        for key, partial in unwritten.items():
-            yield key, self.models[index].encode(partial)
+            for key, partial in unwritten.items():
+                yield key, encode(partial)
+
+        return partials
 
     def take_outcomes(self) -> Counter[tuple[str, str]]:
         taken, self.outcomes = self.outcomes, Counter()

@@ -29,7 +29,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -78,13 +78,18 @@ class Projector:
         """Source partitions whose partials are here and up to date with this worker's reading."""
         return set(self._partitions)
 
-    def partials(self, model: str) -> list[tuple[int, str, bytes]]:
-        """(source partition, key, stored partial) of one read model, over the partitions owned."""
-        return [
-            (partition, key, value)
-            for partition, projection in sorted(self._partitions.items())
-            for key, value in projection.partials(model)
+    def partials(self, model: str) -> Callable[[], list[tuple[int, str, bytes]]]:
+        """(source partition, key, stored partial) of one read model over the partitions owned, as
+        a snapshot taken now (no batch half-seen) to be read in a thread: a large read model must
+        not stall the event loop the projector runs on."""
+        views = [
+            (partition, projection.snapshot(model)) for partition, projection in self._partitions.items()
         ]
+
+        def read() -> list[tuple[int, str, bytes]]:
+            return [(partition, key, value) for partition, view in sorted(views) for key, value in view()]
+
+        return read
 
     # --- life cycle --------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ whatever the number of open deals.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
@@ -36,6 +36,10 @@ class PartitionStore(Protocol):
 
     def items(self, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
         """Every (key, value) whose key starts with ``prefix``."""
+        ...
+
+    def reader(self) -> Callable[[bytes], Iterator[tuple[bytes, bytes]]]:
+        """``items`` as of now, safe to run in another thread while the store is written."""
         ...
 
     def write(self, items: Mapping[bytes, bytes], changelog_offset: int) -> None:
@@ -64,9 +68,15 @@ class MemoryStore:
         return self._data.get(key)
 
     def items(self, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
-        for key, value in list(self._data.items()):
-            if key.startswith(prefix):
-                yield key, value
+        return self.reader()(prefix)
+
+    def reader(self) -> Callable[[bytes], Iterator[tuple[bytes, bytes]]]:
+        frozen = self._data.copy()  # a C-level copy of references: cheap, then filtered elsewhere
+
+        def items(prefix: bytes) -> Iterator[tuple[bytes, bytes]]:
+            return ((key, value) for key, value in frozen.items() if key.startswith(prefix))
+
+        return items
 
     def write(self, items: Mapping[bytes, bytes], changelog_offset: int) -> None:
         self._data.update(items)
@@ -104,6 +114,9 @@ class RocksStore:
                 return
             if key != CHANGELOG_OFFSET:
                 yield key, value
+
+    def reader(self) -> Callable[[bytes], Iterator[tuple[bytes, bytes]]]:
+        return self.items  # a RocksDB iterator reads a consistent view, from any thread
 
     def write(self, items: Mapping[bytes, bytes], changelog_offset: int) -> None:
         batch = WriteBatch(raw_mode=True)

@@ -24,6 +24,7 @@ from services.worker.views import register_views
 def create_app(settings: Settings) -> faust.App:
     """A Faust app with the ingestor, the relay, the projector and the HTTP API registered."""
     faust_tuning.use_idempotent_producer()
+    faust_tuning.share_the_interpreter_finely()
     app = faust.App(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
@@ -64,6 +65,7 @@ def create_app(settings: Settings) -> faust.App:
 
     @app.task  # type: ignore[untyped-decorator]
     async def project_read_models() -> None:
+        faust_tuning.freeze_startup_objects()
         await projector.run()  # runs until the worker cancels it on shutdown, then leaves the group
 
     return app

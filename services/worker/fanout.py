@@ -11,49 +11,81 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import aiohttp
-import faust
 import orjson
 
 from services.projector.service import Projector
 
 log = logging.getLogger(__name__)
+PARTIALS = "/v1/internal/partials/{name}"
 Partials = list[tuple[int, str, Any]]
 """(source partition, key, stored partial as loaded JSON: ``[offset, state]``) triples."""
 
 
-def partials_body(projector: Projector, model: str) -> bytes:
-    """This worker's partials of ``model`` as JSON, the stored bytes embedded as they are."""
-    partials = [[p, key, orjson.Fragment(value)] for p, key, value in projector.partials(model)]
-    return orjson.dumps({"partials": partials, "partitions": sorted(projector.owned())})
+async def partials_body(projector: Projector, model: str) -> bytes:
+    """This worker's partials of ``model`` as JSON, the stored bytes embedded as they are.
+
+    Built from bytes only, in a thread: no Python containers per partial, so serving a large read
+    model creates no work for the garbage collector (whose full passes stall the projector).
+    """
+    read, owned = projector.partials(model), sorted(projector.owned())
+
+    def body() -> bytes:
+        dumps = orjson.dumps
+        partials = b",".join(b"[%d,%b,%b]" % (p, dumps(key), value) for p, key, value in read())
+        return b'{"partials":[%b],"partitions":%b}' % (partials, dumps(owned))
+
+    return await asyncio.to_thread(body)
 
 
-async def gather_partials(
-    app: faust.App, projector: Projector, model: str, path: str
-) -> tuple[Partials, set[int]]:
-    """Every worker's partials and the set of source partitions they cover."""
-    partials: Partials = [(p, key, orjson.loads(value)) for p, key, value in projector.partials(model)]
+async def partial_bodies(projector: Projector, model: str) -> list[bytes]:
+    """Every worker's partials endpoint body for ``model`` (this one's built in a thread), unparsed."""
+    own = await partials_body(projector, model)
+    path = PARTIALS.format(name=model)
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        peers = await asyncio.gather(*(fetch(http, f"{url}{path}") for url in projector.assignor.peers()))
+    return [own, *(body for body in peers if body is not None)]
+
+
+async def gather_partials(projector: Projector, model: str, path: str) -> tuple[Partials, set[int]]:
+    """Every worker's partials and the set of source partitions they cover.
+
+    Only the network and a snapshot of this worker's own partials happen on the event loop; the
+    JSON is parsed in a thread, so a large read model does not stall the projector meanwhile.
+    """
+    own = projector.partials(model)  # a snapshot, read in the thread below
     covered = projector.owned()
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as http:
-        answers = await asyncio.gather(*(fetch(http, f"{url}{path}") for url in projector.assignor.peers()))
-    for answer in answers:
-        if answer is None:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
+        bodies = await asyncio.gather(*(fetch(http, f"{url}{path}") for url in projector.assignor.peers()))
+    return await asyncio.to_thread(_parse, own, covered, bodies)
+
+
+def _parse(
+    own: Callable[[], list[tuple[int, str, bytes]]], covered: set[int], bodies: list[bytes | None]
+) -> tuple[Partials, set[int]]:
+    partials: Partials = [(p, key, orjson.loads(value)) for p, key, value in own()]
+    for body in bodies:
+        if body is None:
+            continue
+        try:
+            answer = orjson.loads(body)
+        except orjson.JSONDecodeError as exc:
+            log.warning("a peer answered with bad JSON: %s", exc)
             continue
         partials.extend((int(p), str(k), v) for p, k, v in answer["partials"])
-        covered |= set(answer["partitions"])
+        covered = covered | set(answer["partitions"])
     return partials, covered
 
 
-async def fetch(http: aiohttp.ClientSession, url: str) -> dict[str, Any] | None:
+async def fetch(http: aiohttp.ClientSession, url: str) -> bytes | None:
     try:
         async with http.get(url) as response:
             response.raise_for_status()
-            body: dict[str, Any] = orjson.loads(await response.read())
-            return body
-    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError) as exc:
+            return await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
         log.warning("peer %s did not answer: %s", url, exc)
         return None
 

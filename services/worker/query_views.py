@@ -6,6 +6,7 @@ is looked at; it defaults to now, stamped here at the edge, never inside a fold.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
@@ -21,10 +22,9 @@ from projections.kpis import kpi_report
 from projections.periods import period_days, period_key
 from services.projector.service import Projector
 from services.settings import Settings
-from services.worker.fanout import coverage, gather_partials, partials_body
+from services.worker.fanout import PARTIALS, coverage, gather_partials, partials_body
 from services.worker.runtime import Runtime
 
-PARTIALS = "/v1/internal/partials/{name}"
 GROUPINGS: dict[str, pipeline.GroupBy] = {
     "stage": "stage",
     "rep": "rep",
@@ -74,8 +74,10 @@ async def merged_states(
 ) -> tuple[list[tuple[str, Any]], dict[str, int]]:
     """(key, state) of every partial of read model `name`, from every worker, and coverage."""
     model = next(model for model in projector.models if model.name == name)
-    partials, covered = await gather_partials(app, projector, name, PARTIALS.format(name=name))
-    states = [(key, model.loaded(key, stored).state) for _, key, stored in partials]
+    partials, covered = await gather_partials(projector, name, PARTIALS.format(name=name))
+    states = await asyncio.to_thread(
+        lambda: [(key, model.loaded(key, stored).state) for _, key, stored in partials]
+    )
     return states, coverage(covered, projector.settings.topic_partitions)
 
 
@@ -99,7 +101,7 @@ def register_query_views(app: faust.App, projector: Projector, runtime: Runtime)
         async def get(self, request: Request, name: str, **kwargs: Any) -> Response:
             if name not in {model.name for model in projector.models}:
                 return self.json({"status": "not_found", "message": f"no read model {name!r}"}, status=404)
-            return self.bytes(partials_body(projector, name), content_type="application/json")
+            return self.bytes(await partials_body(projector, name), content_type="application/json")
 
     @app.page("/v1/reps/activity")
     class AllRepsActivityView(View):
