@@ -1,0 +1,121 @@
+"""A projector SIGKILLed mid-stream, again and again, still folds every event exactly once.
+
+The canonical log is filled directly (as the relay writes it) with a simulated history; a worker
+with small batches and RocksDB state is killed with SIGKILL three times while it catches up, each
+time restarting from its local store plus the changelog. Its answers must then equal the pure
+folds over the log: an event applied twice or skipped would show in the counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from dataclasses import asdict
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from events import Envelope, serialize_event
+from projections import funnel, org, pipeline, rep_activity
+from services.intake.relay import partition_for
+from services.process.config import load_process
+from services.settings import Settings
+from services.simulator import simulate_envelopes
+from services.topics import ensure_topics
+from services.worker.query_views import jsonable
+from tests.conftest import worker_settings
+from tests.support import WorkerProcess, eventually
+
+pytestmark = pytest.mark.integration
+RECORDED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+
+
+async def fill(settings: Settings, events: list[Envelope]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True)
+    await producer.start()
+    try:
+        for event in events:
+            key = event.partition_key
+            await producer.send(
+                settings.topic_events,
+                key=key.encode(),
+                value=serialize_event(event),
+                partition=partition_for(key, settings.topic_partitions),
+            )
+        await producer.flush()
+    finally:
+        await producer.stop()
+
+
+def projected(worker: WorkerProcess) -> int:
+    """Events this worker process has folded since it started (its rep-activity counter)."""
+    prefix = "salesledger_projection_events_total{outcome="
+    total = 0.0
+    for line in worker.get("/metrics").text.splitlines():
+        if line.startswith(prefix) and 'read_model="rep-activity"' in line:
+            total += float(line.rsplit(" ", 1)[1])
+    return int(total)
+
+
+def test_a_projector_killed_three_times_mid_stream_folds_every_event_exactly_once(
+    kafka: Settings, api_keys: dict[str, str], tmp_path: Path
+) -> None:
+    settings = worker_settings(kafka, tmp_path, "kills").model_copy(
+        update={
+            "store": "rocksdb://",
+            "topic_prefix": f"{kafka.topic_prefix}-kills",
+            "database_url": f"sqlite:///{tmp_path / 'kills.sqlite3'}",
+            "projection_batch_max": 50,  # many batches, so every kill lands between two of them
+        }
+    )
+    asyncio.run(ensure_topics(settings))
+    history = [
+        e.recorded(RECORDED) for e in simulate_envelopes(4, reps=12, leads=800, start=date(2026, 1, 5))
+    ]
+    assert len(history) > 7_000
+    asyncio.run(fill(settings, history))
+
+    worker = WorkerProcess(settings, tmp_path / "worker.log", api_keys)
+    kills_mid_stream = 0
+    try:
+        for _ in range(3):
+            worker.start()
+            eventually(lambda: projected(worker), until=lambda n: n > 0, timeout=60, interval=0.05)
+            time.sleep(0.3)
+            before_kill = projected(worker)
+            kills_mid_stream += before_kill < len(history)
+            worker.stop(sig=signal.SIGKILL)
+        assert kills_mid_stream >= 1, (
+            "every kill came after the worker had caught up: make the history longer"
+        )
+        worker.start()
+
+        process = load_process(None)
+        expected_reps = {rep: s.to_dict() for rep, s in rep_activity.fold(history).items()}
+        as_of = "2026-12-31T18:00:00+00:00"
+        deals = pipeline.deal_views(pipeline.fold(history, process).values(), process).values()
+        at = datetime.fromisoformat(as_of)
+        rows = pipeline.pipeline_summary(deals, org.fold(history), process, at, "stage", timedelta(days=14))
+        expected_rows = jsonable([asdict(row) for row in rows])
+        expected_funnel = jsonable(
+            asdict(
+                funnel.funnel_report(funnel.total(funnel.fold(history, process).values(), process), process)
+            )
+        )
+
+        reps = eventually(
+            lambda: worker.get("/v1/reps/activity").json()["reps"],
+            until=lambda got: got == expected_reps,
+            timeout=120,
+        )
+        assert reps == expected_reps
+        answer = worker.get("/v1/pipeline", params={"group_by": "stage", "as_of": as_of}).json()
+        assert answer["rows"] == expected_rows and answer["partitions_covered"] == 4
+        report = worker.get("/v1/funnel").json()
+        assert {k: report[k] for k in expected_funnel} == expected_funnel
+        assert "rebuilding" not in worker.log_tail(400)
+    finally:
+        worker.stop()
