@@ -2,8 +2,9 @@
 model, as a ratio to a raw aiokafka consumer of the same topic; end-to-end latency at a steady rate;
 memory per worker.
 
-    .venv/bin/python -m bench.projection                        # 60,000 events (about 3 minutes)
+    .venv/bin/python -m bench.projection                        # 60,000 events, 1M deals (about 10 minutes)
     .venv/bin/python -m bench.projection --events 20000 --no-memory-estimate   # quick run
+    .venv/bin/python -m bench.projection --only-memory --memory-store memory   # memory part only
     .venv/bin/python -m bench.projection --json p.json --profile p.prof
 
 One run starts a private Kafka broker (free ports, temporary data dir, its own topic prefix) and
@@ -30,15 +31,29 @@ value is ``serialize_event(event.recorded(now))``, keyed by ``event.partition_ke
    bucket (both bounds are printed). Beside it, a raw consumer reading the same records gives the
    exact broker delivery latency (the floor), and the CPU of the worker and of the rest of the
    machine during the run is printed: the latency depends on whether the two cores are free.
-5. **Memory (estimate)**: in a separate process, the five read models' adapters
-   (`services.projector.readmodels.read_models`) fold synthetic open deals into plain dicts keyed as
-   the worker's tables are (``<partition>|<key>``): per deal a lead captured, three activities on
-   three days, qualification, needs assessment, solution presented and a stage change (the
-   simulator's own events with ids, reps and days rewritten), spread over ``--reps`` reps who were
-   each onboarded (org model). The bytes the dicts hold (``sys.getsizeof`` over dicts, lists and
-   strings, each object once; RSS growth is printed beside it) are read at half and at all of
-   ``--memory-deals`` deals and extrapolated linearly to 1,000,000 deals (activity partials are per
-   rep and day, so linear extrapolation over-counts them: an upper bound).
+5. **Memory (measured)**: in a separate (spawned) process, the projector's own engine without
+   Kafka: one ``services.projector.partition.PartitionProjection`` per source partition (4, as a
+   worker with the topic's 4 partitions) over the real store (``--memory-store rocksdb``, the
+   default store, in a temporary directory removed afterwards, or ``memory``), with the worker's
+   ``projection_cache_size`` and ``projection_batch_max``. It folds synthetic open deals: per deal
+   a lead captured, three activities on three days, qualification, needs assessment, solution
+   presented and a stage change (the simulator's own events with ids, reps and days rewritten),
+   spread over ``--reps`` reps who were each onboarded first (org model). Each event goes to the
+   partition Kafka's partitioner picks for its key, at the next offset of that partition; every
+   ``projection_batch_max`` events a partition writes its batch (``pending()`` then ``written()``)
+   as the worker does after the changelog acknowledges it. ``gc.freeze()`` after set-up, as the
+   worker (``services.worker.faust_tuning.freeze_startup_objects``). The process's VmRSS and
+   VmHWM (after a ``gc.collect()``), the store directory's size on disk (WAL included: it shrinks
+   when RocksDB flushes; the size once the stores are closed is printed too) and the time are
+   read every ``--memory-checkpoint`` deals (a tenth of the run at most) and after the last of
+   ``--memory-deals`` (default 1,000,000 with 10,000 reps, so the aim "a worker under 2 GiB with
+   one million open deals" is measured, not extrapolated: about 7 minutes on 2 quiet cores).
+   With fewer deals, VmRSS and VmHWM at one million are extrapolated linearly from the readings
+   of the second half of the run, and printed as an extrapolation. Not included: what the rest
+   of a worker holds (Faust, aiokafka, the write model: see its VmRSS at ready in (3));
+   included: the interpreter, the read models, the cache of decoded partials, the batch in
+   progress and RocksDB's memtables, block cache and indexes.
+   ``--only-memory`` runs this part alone (no broker); ``--no-memory-estimate`` skips it.
 
 ``--profile PATH`` runs the worker under cProfile (it is much slower then: do not quote its
 figures) and prints its top functions at the end.
@@ -48,11 +63,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import functools
 import gc
 import itertools
 import json
 import multiprocessing
 import os
+import queue as queue_module
 import sys
 import tempfile
 import time
@@ -64,6 +82,7 @@ from typing import Any
 
 import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.partitioner import murmur2
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.ingest import (
@@ -77,7 +96,6 @@ from bench.ingest import (
 )
 from events import Envelope
 from events.parse import serialize_event
-from projections.positions import partial_key
 from services import broker
 from services.settings import Settings
 from services.simulator import simulate_envelopes
@@ -88,7 +106,6 @@ METRICS_POLL_SECONDS = 0.25
 STALL_SECONDS = 60.0
 LATENCY_METRIC = "salesledger_projection_latency_seconds"
 PROGRESS_METRIC = "salesledger_projection_events_total"
-ONE_MILLION = 1_000_000
 
 
 # --- workload ------------------------------------------------------------------------------------
@@ -356,7 +373,9 @@ async def measure_live(
             rss_after = rss_kib(pid)
             first = next((t, v) for t, v in trace if v > 0)
             done = trace[-1][0]
-            worker_rate = (n - first[1]) / (done - first[0]) if done > first[0] else float("nan")
+            if done <= first[0]:  # all N were projected by the first scrape showing progress
+                first = (ready, 0.0)  # count from readiness instead
+            worker_rate = (n - first[1]) / (done - first[0])
             await asyncio.sleep(args.settle)  # let changelog flushes and commits of the catch-up finish
             latency = await steady(settings, metrics, events[n:], args.latency_rate, n + 1, cpu)
             dead = await deadlettered(settings)
@@ -397,29 +416,26 @@ async def deadlettered(settings: Settings) -> int:
         await consumer.stop()
 
 
-# --- memory estimate (in its own process) --------------------------------------------------------
+# --- memory (in its own process) -----------------------------------------------------------------
+
+TWO_GIB_KIB = 2 * 2**20
+AIM_DEALS = 1_000_000
+"""The aim: a worker under 2 GiB with one million open deals (and 10,000 reps)."""
+MEMORY_PARTITIONS = 4
+"""Source partitions of one worker: the canonical topic's default (``topic_partitions``)."""
 
 
-def _own_rss_kib() -> int:
-    gc.collect()
-    return rss_kib(os.getpid())["VmRSS"]
+def _mib(kib: float) -> str:
+    return f"{kib / 1024:,.0f} MiB"
 
 
-def deep_size(root: object) -> int:
-    """Bytes of `root` and everything it holds through dicts, lists and tuples (each object once)."""
-    seen: set[int] = set()
-    stack, total = [root], 0
-    while stack:
-        obj = stack.pop()
-        if id(obj) in seen:
-            continue
-        seen.add(id(obj))
-        total += sys.getsizeof(obj)
-        if isinstance(obj, dict):
-            stack.extend(obj.keys())
-            stack.extend(obj.values())
-        elif isinstance(obj, list | tuple | set | frozenset):
-            stack.extend(obj)
+def dir_bytes(root: Path) -> int:
+    """Bytes of every file under `root` (RocksDB's SST files, WAL, manifests and logs)."""
+    total = 0
+    for folder, _dirs, files in os.walk(root):
+        for name in files:
+            with contextlib.suppress(FileNotFoundError):  # removed by a compaction meanwhile
+                total += (Path(folder) / name).stat().st_size
     return total
 
 
@@ -439,13 +455,9 @@ def _with_ids(event: Envelope, index: int, rep: str, shift: timedelta) -> Envelo
     )
 
 
-def memory_estimate(deals: int, reps: int, seed: int) -> dict[str, Any]:
-    """Bytes held by the read models' partials for `deals` open deals over `reps` reps."""
-    from services.process.config import load_process
-    from services.projector.readmodels import read_models
-
-    settings = Settings()
-    models = read_models(load_process(settings.process_file), settings.org_timezone)
+def deal_template(seed: int) -> tuple[list[Envelope], Envelope]:
+    """One open deal's events from the simulator (lead captured, three activities, qualification,
+    needs assessment, solution presented, a stage change) and a rep's onboarding."""
     sample = history(30_000, seed)
     deal_id = next(e.data.deal_id for e in sample if type(e).__name__ == "DealStageChanged")  # type: ignore[attr-defined]
     lead = next(e for e in sample if type(e).__name__ == "LeadQualified" and e.data.deal_id == deal_id)  # type: ignore[attr-defined]
@@ -457,83 +469,213 @@ def memory_estimate(deals: int, reps: int, seed: int) -> dict[str, Any]:
         key=lambda e: e.time,
     )
     onboarded = next(e for e in sample if type(e).__name__ == "RepOnboarded")
-    del sample, story
-    tables: dict[str, dict[str, Any]] = {model.name: {} for model in models}
-    offsets = [0, 0, 0, 0]
+    return template, onboarded
 
-    def fold(event: Envelope, partition: int) -> None:
-        offset = offsets[partition]
-        offsets[partition] += 1
-        for model in models:
-            table = tables[model.name]
-            for key in model.keys_of(event):
-                stored_key = partial_key(partition, key)
-                updated = model.apply(key, table.get(stored_key), offset, event)
-                if updated is not None:
-                    table[stored_key] = updated
 
+@functools.lru_cache(maxsize=64)  # a deal's events share two keys: its lead's and its own
+def partition_of(key: str, partitions: int) -> int:
+    """Kafka's default partitioner, as the relay picks the partition (`services.intake.relay`)."""
+    return int((murmur2(key.encode()) & 0x7FFFFFFF) % partitions)
+
+
+class WorkerFold:
+    """The projector's fold without Kafka: one `PartitionProjection` per source partition, each
+    written (`pending` + `written`) every ``batch_max`` events it folds, as a worker's batches are."""
+
+    def __init__(self, projections: Sequence[Any], batch_max: int) -> None:
+        self.projections = projections
+        self.batch_max = batch_max
+        self.offsets = [0] * len(projections)
+        self.in_batch = [0] * len(projections)
+        self.changelog = [0] * len(projections)
+        self.events = 0
+
+    def fold(self, event: Envelope) -> None:
+        p = partition_of(event.partition_key, len(self.projections))
+        self.projections[p].fold(self.offsets[p], event)
+        self.offsets[p] += 1
+        self.events += 1
+        self.in_batch[p] += 1
+        if self.in_batch[p] >= self.batch_max:
+            self.write(p)
+
+    def write(self, p: int) -> None:
+        records = self.projections[p].pending()
+        self.changelog[p] += len(records)  # the changelog offset: any increasing number will do
+        self.projections[p].written(self.changelog[p] - 1)
+        self.in_batch[p] = 0
+
+    def write_all(self) -> None:
+        for p, count in enumerate(self.in_batch):
+            if count:
+                self.write(p)
+
+
+def memory_measure(
+    deals: int, reps: int, seed: int, store: str, data_dir: Path, checkpoint_every: int
+) -> dict[str, Any]:
+    """What a worker holds, folding `deals` open deals over `reps` reps into the real projection
+    (`PartitionProjection` over `store`, the worker's cache size and batch size)."""
+    from services.process.config import load_process
+    from services.projector.partition import PartitionProjection
+    from services.projector.readmodels import read_models
+    from services.projector.store import store_factory
+    from services.worker.faust_tuning import freeze_startup_objects
+
+    own = os.getpid()
+    settings = Settings()
+    models = read_models(load_process(settings.process_file), settings.org_timezone)
+    template, onboarded = deal_template(seed)
+    stores = store_factory(f"{store}://", data_dir, "bench")
+    projections = [
+        PartitionProjection(p, models, stores(p), settings.projection_cache_size)
+        for p in range(MEMORY_PARTITIONS)
+    ]
+    worker = WorkerFold(projections, settings.projection_batch_max)
     rep_ids = [f"rep-{r:05d}" for r in range(reps)]
-    base = _own_rss_kib()
+    freeze_startup_objects()  # as the worker does once started: see services/worker/faust_tuning
+    at_start = rss_kib(own)
+
+    def point(done: int, seconds: float) -> dict[str, Any]:
+        gc.collect()
+        return {
+            "deals": done,
+            "events": worker.events,
+            "seconds": round(seconds, 1),
+            **rss_kib(own),
+            "disk_bytes": dir_bytes(data_dir),
+            "cached_partials": sum(len(p._cache) for p in projections),
+        }
+
+    checkpoint_every = max(1, min(checkpoint_every, deals // 10))  # ten readings at least
     began = time.perf_counter()
     for r, rep in enumerate(rep_ids):
-        fold(_with_ids(onboarded, r, rep, timedelta()), r % 4)
-    after_reps = _own_rss_kib()
+        worker.fold(_with_ids(onboarded, r, rep, timedelta()))
+    worker.write_all()
+    after_reps = point(0, time.perf_counter() - began)
     points: list[dict[str, Any]] = []
-    checkpoints = {deals // 2, deals}
+    began = time.perf_counter()
+    events_before = worker.events
     for i in range(1, deals + 1):
         rep, shift = rep_ids[i % reps], timedelta(days=(i * 7) % 300)
         for event in template:
-            fold(_with_ids(event, i, rep, shift), hash(f"lead-{i:07d}") % 4)
-        if i in checkpoints:
-            points.append(
-                {
-                    "deals": i,
-                    "rss_growth_kib": _own_rss_kib() - base,
-                    "deep_kib": deep_size(tables) // 1024,
-                    "deep_kib_by_table": {name: deep_size(t) // 1024 for name, t in tables.items()},
-                    "partials": {name: len(t) for name, t in tables.items()},
-                    "seconds": round(time.perf_counter() - began, 1),
-                }
+            worker.fold(_with_ids(event, i, rep, shift))
+        if i % checkpoint_every == 0 or i == deals:
+            if i == deals:
+                worker.write_all()
+            points.append(point(i, time.perf_counter() - began))
+            last = points[-1]
+            print(
+                f"memory: {i:,} deals, VmRSS {_mib(last['VmRSS'])}, VmHWM {_mib(last['VmHWM'])},"
+                f" disk {last['disk_bytes'] / 2**20:,.0f} MiB, {last['seconds']:.0f} s",
+                file=sys.stderr,
+                flush=True,
             )
-    half, full = points
-    per_deal = (full["deep_kib"] - half["deep_kib"]) / (full["deals"] - half["deals"])
+    seconds = points[-1]["seconds"]
+    final = points[-1]
+    stored = {model.name: [0, 0] for model in models}  # partials, bytes: read after measuring
+    for projection in projections:
+        for name, counts in stored.items():
+            for key, value in projection.store.items(f"{name}|".encode()):
+                counts[0] += 1
+                counts[1] += len(key) + len(value)
+        projection.store.close()
+    marginal = None
+    if len(points) >= 2:
+        a, b = points[-2], points[-1]
+        marginal = round((b["VmRSS"] - a["VmRSS"]) * 1024 / (b["deals"] - a["deals"]), 1)
+    extrapolated = extrapolate(points, AIM_DEALS) if deals < AIM_DEALS else None
+    basis = "measured" if deals >= AIM_DEALS else "extrapolated" if extrapolated else "unknown"
+    hwm_at_aim = final["VmHWM"] if extrapolated is None else extrapolated["VmHWM"]
     return {
+        "store": store,
         "deals": deals,
         "reps": reps,
+        "partitions": MEMORY_PARTITIONS,
+        "cache_size_per_partition": settings.projection_cache_size,
+        "batch_max": settings.projection_batch_max,
         "events_per_deal": len(template),
         "template": [type(e).__name__ for e in template],
-        "reps_rss_kib": after_reps - base,
+        "rss_at_start_kib": at_start,
+        "after_reps": after_reps,
         "points": points,
-        "kib_per_deal": round(per_deal, 3),
-        "estimate_1m_deals_gib": round(
-            (full["deep_kib"] + per_deal * (ONE_MILLION - full["deals"])) / 2**20, 2
-        ),
+        "final_rss_kib": final["VmRSS"],
+        "final_hwm_kib": final["VmHWM"],
+        "disk_bytes": final["disk_bytes"],
+        "disk_bytes_closed": dir_bytes(data_dir),
+        "stored_partials": {name: {"count": c, "bytes": b} for name, (c, b) in stored.items()},
+        "rss_bytes_per_deal": round((final["VmRSS"] - after_reps["VmRSS"]) * 1024 / deals, 1),
+        "rss_bytes_per_deal_last_interval": marginal,
+        "disk_bytes_per_deal": round(final["disk_bytes"] / deals, 1),
+        "fold_events_per_s": round((worker.events - events_before) / seconds) if seconds else None,
+        "deals_per_s": round(deals / seconds) if seconds else None,
+        "aim_kib": TWO_GIB_KIB,
+        "aim_deals": AIM_DEALS,
+        "extrapolated_to_aim": extrapolated,
+        "aim_basis": basis,
+        "aim_met": None if basis == "unknown" else hwm_at_aim < TWO_GIB_KIB,
     }
 
 
-def _memory_child(deals: int, reps: int, seed: int, queue: Any) -> None:
-    queue.put(memory_estimate(deals, reps, seed))
+def extrapolate(points: Sequence[dict[str, Any]], deals: int) -> dict[str, Any] | None:
+    """VmRSS and VmHWM at `deals`, continuing the least-squares line through the readings of the
+    second half of the run (the decoded-partials cache is full by then) linearly: an extrapolation."""
+    last = points[-1]["deals"]
+    late = [p for p in points if p["deals"] >= last / 2]
+    if len(late) < 2:
+        return None
+    mean_x = sum(p["deals"] for p in late) / len(late)
+    mean_y = sum(p["VmRSS"] for p in late) / len(late)
+    slope = sum((p["deals"] - mean_x) * (p["VmRSS"] - mean_y) for p in late) / sum(
+        (p["deals"] - mean_x) ** 2 for p in late
+    )
+    rss = round(mean_y + slope * (deals - mean_x))
+    return {
+        "deals": deals,
+        "from_points": [p["deals"] for p in late],
+        "kib_per_deal": round(slope, 4),
+        "VmRSS": rss,
+        "VmHWM": max(rss, round(points[-1]["VmHWM"] + slope * (deals - last))),
+    }
 
 
-def run_memory_estimate(deals: int, reps: int, seed: int) -> dict[str, Any]:
+def _memory_child(args: tuple[Any, ...], queue: Any) -> None:
+    queue.put(memory_measure(*args))
+
+
+def run_memory_measure(deals: int, reps: int, seed: int, store: str, checkpoint_every: int) -> dict[str, Any]:
+    """`memory_measure` in a fresh (spawned) process, its RocksDB in a temporary directory removed
+    afterwards."""
     context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    child = context.Process(target=_memory_child, args=(deals, reps, seed, queue))
-    child.start()
-    result: dict[str, Any] = queue.get()
-    child.join()
+    with tempfile.TemporaryDirectory(prefix="salesledger-bench-memory-") as data_dir:
+        queue = context.Queue()
+        child = context.Process(
+            target=_memory_child, args=((deals, reps, seed, store, Path(data_dir), checkpoint_every), queue)
+        )
+        child.start()
+        try:
+            while True:
+                try:
+                    result: dict[str, Any] = queue.get(timeout=1.0)
+                    break
+                except queue_module.Empty:
+                    if not child.is_alive():
+                        raise RuntimeError(f"the memory child died (exit code {child.exitcode})") from None
+            child.join()
+        finally:
+            if child.is_alive():
+                child.terminate()
+                child.join()
     return result
 
 
 # --- reporting -----------------------------------------------------------------------------------
 
 
-def table(result: dict[str, Any]) -> str:
-    live = result["live"]
+def live_lines(live: dict[str, Any]) -> list[str]:
     worker, latency = live["worker"], live["latency"]
     raw = live["raw_events_per_s"]
     lines = [
-        f"{'measure':<52} {'value':>14}",
         f"{'raw aiokafka getmany + json.loads (best of runs)':<52} {raw:>10,} ev/s",
         f"{'one worker, all read models (from first progress)':<52} {worker['events_per_s']:>10,} ev/s",
         f"{'  ratio to raw':<52} {worker['ratio']:>14.3f}",
@@ -551,12 +693,6 @@ def table(result: dict[str, Any]) -> str:
         f"{'worker VmRSS at ready / after N (VmHWM)':<52} {rss['at_ready']['VmRSS'] / 1024:>6.0f} /"
         f" {rss['after_throughput']['VmRSS'] / 1024:.0f} MiB ({rss['after_throughput']['VmHWM'] / 1024:.0f})"
     )
-    if (memory := result.get("memory")) is not None:
-        lines.append(
-            f"{'estimate: partials for 1M open deals, ' + str(memory['reps']) + ' reps':<52}"
-            f" {memory['estimate_1m_deals_gib']:>10.2f} GiB"
-            f"  (from {memory['deals']:,} deals, {memory['kib_per_deal']:.2f} KiB/deal)"
-        )
     cores = worker["cpu_cores"]
     lines += [
         "",
@@ -577,13 +713,58 @@ def table(result: dict[str, Any]) -> str:
         f" other {cores['other']}; worker {cores['worker_us_per_event']} us/event;"
         f" drained {latency['drain_seconds_after_last_send']} s after the last send"
     )
-    if memory is not None:
-        for point in memory["points"]:
-            lines.append(
-                f"memory point: {point['deals']:,} deals -> {point['deep_kib'] / 1024:.0f} MiB held"
-                f" (RSS growth {point['rss_growth_kib'] / 1024:.0f} MiB),"
-                f" partials {point['partials']} ({point['seconds']} s)"
-            )
+    return lines
+
+
+def memory_lines(memory: dict[str, Any]) -> list[str]:
+    final = memory["points"][-1]
+    label = f"memory ({memory['store']}): {memory['deals']:,} open deals, {memory['reps']:,} reps"
+    verdict = {True: "met", False: "NOT met", None: "?"}[memory["aim_met"]]
+    lines = [
+        f"{label:<52} VmRSS {_mib(memory['final_rss_kib'])}, VmHWM {_mib(memory['final_hwm_kib'])}",
+        f"{'  aim: VmHWM under 2 GiB per worker at 1M deals':<52} {verdict} ({memory['aim_basis']})",
+        f"{'  on disk (store directory)':<52} {memory['disk_bytes'] / 2**20:,.0f} MiB"
+        f" ({memory['disk_bytes_per_deal']:,.0f} bytes/deal;"
+        f" {memory['disk_bytes_closed'] / 2**20:,.0f} MiB once closed)",
+        f"{'  RSS growth per deal (overall / last interval)':<52} {memory['rss_bytes_per_deal']:,.0f} /"
+        f" {memory['rss_bytes_per_deal_last_interval'] or float('nan'):,.0f} bytes",
+        f"{'  fold rate (4 partitions, one process)':<52} {memory['fold_events_per_s']:,} ev/s"
+        f" ({memory['deals_per_s']:,} deals/s, {final['seconds']:,.0f} s)",
+        f"  VmRSS at start (after set-up, frozen) {_mib(memory['rss_at_start_kib']['VmRSS'])},"
+        f" after onboarding reps {_mib(memory['after_reps']['VmRSS'])};"
+        f" cache {memory['cache_size_per_partition']:,} partials/partition,"
+        f" batches of {memory['batch_max']:,}",
+    ]
+    if (guess := memory["extrapolated_to_aim"]) is not None:
+        lines.append(
+            f"{'  EXTRAPOLATION (linear) to ' + format(guess['deals'], ',') + ' deals':<52}"
+            f" VmRSS {_mib(guess['VmRSS'])}, VmHWM {_mib(guess['VmHWM'])}"
+            f"  ({guess['kib_per_deal'] * 1024:,.0f} bytes/deal from the readings at"
+            f" {', '.join(format(d, ',') for d in guess['from_points'])} deals)"
+        )
+    for point in memory["points"]:
+        lines.append(
+            f"  at {point['deals']:>9,} deals:"
+            f" VmRSS {_mib(point['VmRSS']):>9} VmHWM {_mib(point['VmHWM']):>9}"
+            f"  disk {point['disk_bytes'] / 2**20:>7,.0f} MiB  cached {point['cached_partials']:>7,}"
+            f"  {point['seconds']:>6,.0f} s"
+        )
+    stored = ", ".join(
+        f"{name} {s['count']:,} ({s['bytes'] / 2**20:,.0f} MiB)"
+        for name, s in memory["stored_partials"].items()
+    )
+    lines.append(f"  stored partials (keys + values): {stored}")
+    return lines
+
+
+def table(result: dict[str, Any]) -> str:
+    lines = [f"{'measure':<52} {'value':>14}"]
+    if (live := result.get("live")) is not None:
+        lines += live_lines(live)
+    if (memory := result.get("memory")) is not None:
+        if live is not None:
+            lines.append("")
+        lines += memory_lines(memory)
     return "\n".join(lines)
 
 
@@ -598,9 +779,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--settle", type=float, default=10.0, help="idle seconds between catch-up and the latency run"
     )
-    parser.add_argument("--memory-deals", type=int, default=40_000, help="deals folded for the estimate")
-    parser.add_argument("--reps", type=int, default=10_000, help="reps for the memory estimate")
-    parser.add_argument("--no-memory-estimate", action="store_true", help="skip the in-process estimate")
+    parser.add_argument(
+        "--memory-deals", type=int, default=1_000_000, help="open deals folded for memory (default 1000000)"
+    )
+    parser.add_argument("--reps", type=int, default=10_000, help="reps for memory (default 10000)")
+    parser.add_argument(
+        "--memory-store",
+        choices=("rocksdb", "memory"),
+        default="rocksdb",
+        help="the store for memory (default rocksdb, the worker's default; in a temporary directory)",
+    )
+    parser.add_argument(
+        "--memory-checkpoint",
+        type=int,
+        default=100_000,
+        help="deals between memory readings (default 100000)",
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--no-memory-estimate", action="store_true", help="skip the memory part")
+    group.add_argument("--only-memory", action="store_true", help="only the memory part (no broker)")
     parser.add_argument("--seed", type=int, default=7, help="simulator seed")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this path")
     parser.add_argument("--profile", type=Path, help="run the worker under cProfile, write its stats here")
@@ -610,18 +807,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> None:
     args = parse_args(argv)
     started, host, commit = datetime.now(UTC), machine(), revision()
-    with tempfile.TemporaryDirectory(prefix="salesledger-bench-") as tmp_dir:
-        tmp = Path(tmp_dir)
-        settings = bench_settings(tmp, "memory")
-        state = broker.up(settings)
-        try:
-            asyncio.run(ensure_topics(settings))
-            live = asyncio.run(measure_live(args, settings, tmp, state.pid))
-        finally:
-            broker.down(settings)
-    result: dict[str, Any] = {"live": live}
+    result: dict[str, Any] = {}
+    settings = Settings()  # the live part's, when it runs (the memory part reports its own store)
+    if not args.only_memory:
+        with tempfile.TemporaryDirectory(prefix="salesledger-bench-") as tmp_dir:
+            tmp = Path(tmp_dir)
+            settings = bench_settings(tmp, "memory")
+            state = broker.up(settings)
+            try:
+                asyncio.run(ensure_topics(settings))
+                result["live"] = asyncio.run(measure_live(args, settings, tmp, state.pid))
+            finally:
+                broker.down(settings)
     if not args.no_memory_estimate:
-        result["memory"] = run_memory_estimate(args.memory_deals, args.reps, args.seed)
+        result["memory"] = run_memory_measure(
+            args.memory_deals, args.reps, args.seed, args.memory_store, args.memory_checkpoint
+        )
     result |= {
         "date": started.isoformat(timespec="seconds"),
         "command": " ".join(
