@@ -11,7 +11,9 @@ event sends a changelog record per event. Here the hot path is one plain loop:
    topic with its reason, never lost and never retried forever;
 3. write each touched partial once, plus the partition's position, to the compacted changelog
    (aiokafka batch builders, one produce request per partition), wait for the acks, then store
-   them locally (`services.projector.store`).
+   them locally (`services.projector.store`). At the head of the log that happens after every
+   fetch; while catching up, after several (`FLUSH_SECONDS`, `FLUSH_EVENTS`), so that a partial
+   many events touch is encoded and sent once.
 
 Exactly once in effect: a partial records the offset of the last event in it, and the position
 travels in the same changelog write as the partials, so a worker killed anywhere re-reads from a
@@ -48,6 +50,10 @@ from services.worker.deadletter import reason_headers
 log = logging.getLogger(__name__)
 STAGE = "projection"
 MAX_BATCH_BYTES = 1 << 20
+FLUSH_SECONDS = 0.5
+"""While catching up, the longest the changelog waits for folded events (they are queryable meanwhile)."""
+FLUSH_EVENTS = 20_000
+"""While catching up, the most events folded before their partials are written to the changelog."""
 Rejected = tuple[ConsumerRecord[bytes, bytes], str, str]
 """A record that could not be folded, the reason and a message (for the dead-letter topic)."""
 
@@ -71,6 +77,10 @@ class Projector:
         self._reader: AIOKafkaConsumer | None = None
         self._latency = PROJECTION_LATENCY.labels("all")
         self._last_commit = 0.0
+        self._unwritten: dict[int, PartitionProjection] = {}
+        self._rejected: list[Rejected] = []
+        self._times: list[float] = []
+        self._written_at = time.monotonic()
 
     # --- what queries see --------------------------------------------------------------------
 
@@ -132,6 +142,12 @@ class Projector:
         self._consumer.subscribe([self.topic], listener=_Rebalance(self))
 
     async def _stop(self) -> None:
+        if self._unwritten and self._producer is not None:
+            try:
+                async with self._lock:
+                    await asyncio.wait_for(self._write(), timeout=10)
+            except Exception:  # a crash loses nothing: the changelog's position is older
+                log.exception("writing the last folded batch on the way out failed")
         for client in (self._consumer, self._reader, self._producer):
             if client is not None:
                 try:
@@ -145,13 +161,32 @@ class Projector:
     # --- the loop ----------------------------------------------------------------------------
 
     async def _step(self) -> None:
+        """Fold what arrived; write to the changelog when caught up, or every so often meanwhile.
+
+        Catching up (each fetch full), several fetches are folded before one changelog write, so a
+        partial touched by many of their events is encoded and sent once; at the head of the log
+        (a fetch that is not full) every fetch is written at once, which keeps latency low.
+        """
         assert self._consumer is not None
-        fetched = await self._consumer.getmany(timeout_ms=200, max_records=self.settings.projection_batch_max)
-        if not fetched:
-            return
+        limit = self.settings.projection_batch_max
+        fetched = await self._consumer.getmany(timeout_ms=200, max_records=limit)
         async with self._lock:
-            touched, rejected, times = self._fold(fetched)
-            await self._flush(touched, rejected)
+            if fetched:
+                touched, rejected, times = self._fold(fetched)
+                self._unwritten.update((p.partition, p) for p in touched)
+                self._rejected.extend(rejected)
+                self._times.extend(times)
+            full = sum(len(records) for records in fetched.values()) >= limit
+            due = time.monotonic() - self._written_at >= FLUSH_SECONDS or len(self._times) >= FLUSH_EVENTS
+            if self._unwritten and (not full or due):
+                await self._write()
+
+    async def _write(self) -> None:
+        """Write everything folded so far (the lock is held), then report it."""
+        touched, rejected, times = list(self._unwritten.values()), self._rejected, self._times
+        self._unwritten, self._rejected, self._times = {}, [], []
+        await self._flush(touched, rejected)
+        self._written_at = time.monotonic()
         done = time.time()
         observe = self._latency.observe
         for recorded in times:
@@ -204,7 +239,9 @@ class Projector:
         delay = 0.1
         while True:
             try:
-                await self._send_deadletters(rejected)
+                if rejected:
+                    await self._send_deadletters(rejected)
+                    rejected = ()  # sent: a retry of the changelog must not send them twice
                 writes = [(p, await self._send(p.partition, p.pending())) for p in touched]
                 for projection, futures in writes:
                     last = None
@@ -307,6 +344,8 @@ class Projector:
 
     async def revoked(self, partitions: Iterable[TopicPartition]) -> None:
         async with self._lock:
+            if self._unwritten:
+                await self._write()
             self._last_commit = 0.0
             await self._commit_positions()
             for tp in partitions:
