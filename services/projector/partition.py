@@ -52,6 +52,16 @@ class PartitionProjection:
     _pending: dict[bytes, bytes] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        self._plan = tuple(
+            (
+                index,
+                model.changes,
+                (model.name, "ignored"),
+                (model.name, "duplicate"),
+                (model.name, "applied"),
+            )
+            for index, model in enumerate(self.models)
+        )
         stored = self.store.get(POSITION)
         self.position = int(stored) if stored is not None else 0
 
@@ -63,21 +73,21 @@ class PartitionProjection:
         """
         updates: list[tuple[tuple[int, str], Positioned[Any]]] = []
         outcomes: list[tuple[str, str]] = []
-        for index, model in enumerate(self.models):
-            changes = model.changes(event)
+        dirty, cache = self._dirty, self._cache
+        for index, changes_of, ignored, duplicate, applied in self._plan:
+            changes = changes_of(event)
             if not changes:
-                outcomes.append((model.name, "ignored"))
+                outcomes.append(ignored)
                 continue
             for key, update in changes:
                 slot = (index, key)
-                current = self._state(slot)
+                current = dirty.get(slot) or cache.get(slot) or self._load(slot)
                 if offset <= current.offset:
-                    outcomes.append((model.name, "duplicate"))
+                    outcomes.append(duplicate)
                     continue
                 updates.append((slot, Positioned(update(current.state), offset)))
-                outcomes.append((model.name, "applied"))
-        for slot, partial in updates:
-            self._dirty[slot] = partial
+                outcomes.append(applied)
+        dirty.update(updates)
         self.outcomes.update(outcomes)
         self.position = offset + 1
 
@@ -85,10 +95,7 @@ class PartitionProjection:
         """Move past an event that cannot be folded (it went to the dead-letter topic)."""
         self.position = offset + 1
 
-    def _state(self, slot: tuple[int, str]) -> Positioned[Any]:
-        found = self._dirty.get(slot) or self._cache.get(slot)
-        if found is not None:
-            return found
+    def _load(self, slot: tuple[int, str]) -> Positioned[Any]:
         model = self.models[slot[0]]
         stored = self.store.get(storage_key(model.name, slot[1]))
         return model.decode(slot[1], stored)
