@@ -179,3 +179,27 @@ def test_one_worker_exports_the_pipeline_gauges_and_every_worker_its_lag(
         eventually(
             lambda w=worker: w.get("/metrics").text, until=lambda t: 'salesledger_consumer_lag{topic="' in t
         )
+
+
+def reps_in_attainment_buckets(text: str) -> int:
+    prefix = "salesledger_attainment_reps{"
+    return sum(int(float(line.rsplit(" ", 1)[1])) for line in text.splitlines() if line.startswith(prefix))
+
+
+def test_one_worker_exports_the_attainment_distribution_of_every_current_rep(
+    pair: tuple[WorkerProcess, WorkerProcess],
+) -> None:
+    first, second = pair
+    reps = set(first.get("/v1/reps/activity").json()["reps"])
+    assert reps
+    exported = eventually(
+        lambda: [reps_in_attainment_buckets(w.get("/metrics").text) for w in (first, second)],
+        until=lambda counts: min(counts) == 0 and max(counts) > 0,
+        timeout=60,
+    )
+    # The relay leader alone exports it (a sum across workers never counts a rep twice).
+    assert sorted(exported)[0] == 0 and sorted(exported)[1] > 0
+    text = next(
+        w.get("/metrics").text for w in (first, second) if reps_in_attainment_buckets(w.get("/metrics").text)
+    )
+    assert 'bucket="no_quota"' in text and "team=" in text
