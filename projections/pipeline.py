@@ -28,8 +28,8 @@ the lead's stream with `LeadCaptured`. So the fold keeps two kinds of part, each
 one source partition: a `LeadPart` per lead (``lead:<id>``: source, the deal it became, owner,
 qualification time) and a `DealPart` per deal (``deal:<id>``: everything after). A `DealPart`
 starts in ``open_stage`` without waiting for the qualification, so the two never depend on each
-other's order; `deal_views` joins them on ``deal_id``. A Faust table holds
-``Positioned(part).to_dict()`` per ``partial_key(partition, key_of(event))``.
+other's order; `deal_views` joins them on ``deal_id``. The projector stores
+``[offset, part.to_dict()]`` per source partition and ``key_of(event)``.
 """
 
 from __future__ import annotations

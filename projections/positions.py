@@ -5,7 +5,7 @@ offset of the last event folded into it. Offsets only grow within a partition, s
 offset is not beyond the recorded one has already been applied (redelivered after a crash between
 the state write and the offset commit) and is skipped. A query merges the partials of a key.
 
-Keying partials by source partition also keeps Faust's changelog consistent: every partial is only
+Keying partials by source partition also keeps the changelog consistent: every partial is only
 ever written while processing its own partition, so recovery can never restore a stale copy.
 """
 
@@ -34,13 +34,3 @@ def apply_once(
     if offset <= current.offset:
         return None
     return Positioned(evolve(current.state, event), offset)
-
-
-def partial_key(partition: int, key: str) -> str:
-    """Table key of the partial for `key` fed by source `partition`."""
-    return f"{partition}|{key}"
-
-
-def split_partial_key(table_key: str) -> tuple[int, str]:
-    partition, _, key = table_key.partition("|")
-    return int(partition), key

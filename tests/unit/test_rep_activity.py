@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from events import parse_event
 from events.envelope import Envelope
 from projections import rep_activity
-from projections.positions import Positioned, apply_once, partial_key, split_partial_key
+from projections.positions import Positioned, apply_once
 from projections.rep_activity import RepActivity
 from tests.samples import call_logged, encode, lead_captured
 
@@ -36,10 +36,6 @@ def test_event_redelivered_at_an_applied_offset_changes_nothing() -> None:
     assert once is not None and once.state.calls == 1
     assert apply_once(once, 7, call, rep_activity.evolve) is None
     assert apply_once(once, 3, call, rep_activity.evolve) is None
-
-
-def test_partial_keys_round_trip() -> None:
-    assert split_partial_key(partial_key(3, "rep|odd")) == (3, "rep|odd")
 
 
 calls = st.builds(
