@@ -2,7 +2,7 @@
 model, as a ratio to a raw aiokafka consumer of the same topic; end-to-end latency at a steady rate;
 memory per worker.
 
-    .venv/bin/python -m bench.projection                        # 60,000 events, 1M deals (about 10 minutes)
+    .venv/bin/python -m bench.projection                        # 200,000 events, 1M deals (about 10 minutes)
     .venv/bin/python -m bench.projection --events 20000 --no-memory-estimate   # quick run
     .venv/bin/python -m bench.projection --only-memory --memory-store memory   # memory part only
     .venv/bin/python -m bench.projection --json p.json --profile p.prof
@@ -772,7 +772,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--events", type=int, default=60_000, help="events for throughput (default 60000)")
+    parser.add_argument("--events", type=int, default=200_000, help="events for throughput (default 200000)")
     parser.add_argument("--baseline-runs", type=int, default=3, help="raw consumer runs; the best counts")
     parser.add_argument("--latency-rate", type=float, default=1000.0, help="events/s (default 1000)")
     parser.add_argument("--latency-seconds", type=float, default=20.0, help="seconds at that rate")
