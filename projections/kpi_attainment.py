@@ -35,7 +35,7 @@ from projections.kpi_fold import KpiBook
 from projections.kpi_records import CustomerSale, Timeline
 from projections.kpi_scope import KpiValue, Membership, Scope, Window, scope_filter
 from projections.kpi_targets import quota_kpis
-from projections.kpis import _measured  # what each quota metric measures, as kpi_report has it
+from projections.kpis import measured_by_quota_metric
 from projections.org import OrgState, is_member, team_of, territories_of
 from services.process.config import ProcessConfig, default_process
 
@@ -113,7 +113,7 @@ class _Facts:
             return "no_quota"
         includes = scope_filter(scope, membership)
         booked = booked_kpis(self.wins, self.window, includes)
-        measured = _measured(booked, repeat_sales(self.customers, self.window, includes))
+        measured = measured_by_quota_metric(booked, repeat_sales(self.customers, self.window, includes))
         return bucket(_counted(quota_kpis(self.quotas, scope, self.window, measured)))
 
 

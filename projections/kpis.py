@@ -98,7 +98,7 @@ def kpi_report(
     report |= revenue_per_sale_kpis(report, sales)
     report |= forecast_kpis(paths, window, includes, process, report)
     quotas = (timeline for _, timeline in book.timelines("quota"))
-    report |= quota_kpis(quotas, scope, window, _measured(report, sales))
+    report |= quota_kpis(quotas, scope, window, measured_by_quota_metric(report, sales))
     report |= objective_kpis(book.timelines("objective"), scope, window, report)
     return dict(sorted(report.items()))
 
@@ -114,7 +114,9 @@ def activity_kpis(
     return {name: count(value, ACTIVITY_UNITS.get(name, "count")) for name, value in total.to_dict().items()}
 
 
-def _measured(report: Mapping[str, KpiValue], sales: Mapping[str, Sales]) -> dict[str, dict[str, Decimal]]:
+def measured_by_quota_metric(
+    report: Mapping[str, KpiValue], sales: Mapping[str, Sales]
+) -> dict[str, dict[str, Decimal]]:
     """What each quota metric measures, per currency (metrics that cannot be measured are absent)."""
     bookings: dict[str, Decimal] = {
         value.currency: value.numerator or Decimal(0)
