@@ -68,7 +68,8 @@ class WorkerProcess:
     def url(self) -> str:
         return f"http://{self.settings.web_host}:{self.settings.web_port}"
 
-    def start(self, timeout: float = 120.0) -> WorkerProcess:
+    def start(self, timeout: float = 120.0, wait: bool = True) -> WorkerProcess:
+        """Launch the worker; with ``wait``, return once its health check answers 200."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "services.cli", "worker"],
@@ -78,14 +79,16 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        if not wait:
+            return self
         try:
-            eventually(self._ready, timeout=timeout, interval=0.5)
+            eventually(self.ready, timeout=timeout, interval=0.5)
         except AssertionError:
             self.stop()
             raise AssertionError(f"worker not ready; log tail:\n{self.log_tail()}") from None
         return self
 
-    def _ready(self) -> bool:
+    def ready(self) -> bool:
         assert self.process is not None
         if self.process.poll() is not None:
             raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")

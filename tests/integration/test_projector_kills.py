@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import time
 from dataclasses import asdict
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
@@ -21,12 +23,13 @@ from events import Envelope, serialize_event
 from projections import funnel, org, pipeline, rep_activity
 from services.intake.relay import partition_for
 from services.process.config import load_process
+from services.projector.partition import POSITION
 from services.settings import Settings
 from services.simulator import simulate_envelopes
 from services.topics import ensure_topics
 from services.worker.query_views import jsonable
 from tests.conftest import worker_settings
-from tests.support import WorkerProcess, eventually
+from tests.support import WorkerProcess, eventually, read_topic_sync
 
 pytestmark = pytest.mark.integration
 RECORDED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -50,20 +53,24 @@ async def fill(settings: Settings, events: list[Envelope]) -> None:
 
 
 def projected(worker: WorkerProcess) -> int:
-    """Events this worker process has folded since it started (its rep-activity counter)."""
+    """Events this worker process has folded and written since it started (0 until it serves)."""
     prefix = "salesledger_projection_events_total{outcome="
+    try:
+        text = worker.get("/metrics").text
+    except httpx.HTTPError:
+        return 0
     total = 0.0
-    for line in worker.get("/metrics").text.splitlines():
+    for line in text.splitlines():
         if line.startswith(prefix) and 'read_model="rep-activity"' in line:
             total += float(line.rsplit(" ", 1)[1])
     return int(total)
 
 
-def behind(worker: WorkerProcess, settings: Settings) -> float:
-    """Events of the log this worker has still to fold, as its lag gauge says after a write."""
-    line = f'salesledger_consumer_lag{{topic="{settings.topic_events}"}}'
-    found = [row for row in worker.get("/metrics").text.splitlines() if row.startswith(line)]
-    return float(found[0].rsplit(" ", 1)[1]) if found else 0.0
+def durable_position(settings: Settings) -> int:
+    """Events folded durably: the sum over partitions of each one's last position on the changelog."""
+    records = read_topic_sync(settings, settings.topic_projection_changelog, count=10**7, timeout=3)
+    latest = {r.partition: int(r.value) for r in records if r.key == POSITION and r.value is not None}
+    return sum(latest.values())
 
 
 def test_a_projector_killed_three_times_mid_stream_folds_every_event_exactly_once(
@@ -87,18 +94,22 @@ def test_a_projector_killed_three_times_mid_stream_folds_every_event_exactly_onc
     worker = WorkerProcess(settings, tmp_path / "worker.log", api_keys)
     kills_mid_stream = 0
     try:
-        for _ in range(3):
-            worker.start()
+        for life in range(3):
+            if life and durable_position(settings) >= len(history):
+                break  # the previous life had folded and written everything
+            worker.start(wait=False)  # its projector folds before the worker reports ready
             try:  # killed right after its first changelog write (with more already folded)
-                eventually(lambda: projected(worker), until=lambda n: n > 0, timeout=20, interval=0.02)
+                eventually(lambda: projected(worker), until=lambda n: n > 0, timeout=60, interval=0.01)
             except AssertionError:
-                break  # a previous life had folded everything: nothing left to write
-            kills_mid_stream += behind(worker, settings) > 0
+                break  # nothing was left to write
+            time.sleep(0.2 * life)  # deeper into the stream each time
             worker.stop(sig=signal.SIGKILL)
-        assert kills_mid_stream >= 1, (
-            "every kill came after the worker had caught up: make the history longer"
-        )
-        worker.start()
+            kills_mid_stream += durable_position(settings) < len(history)
+        assert kills_mid_stream >= 1, "every kill came after the worker had caught up"
+        if worker.process is not None and worker.process.poll() is None:  # left running by a `break`
+            eventually(worker.ready, timeout=120, interval=0.5)
+        else:
+            worker.start()
 
         process = load_process(None)
         expected_reps = {rep: s.to_dict() for rep, s in rep_activity.fold(history).items()}
