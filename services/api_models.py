@@ -225,7 +225,8 @@ class Partials(Body):
     """One worker's partials of a read model, for the worker answering a query (internal)."""
 
     partials: list[list[Any]] = Field(
-        description="(source partition, key, stored partial) for the partitions this worker owns."
+        description="(source partition, key, [offset of the last event folded in, state]) for the "
+        "partitions this worker owns."
     )
     partitions: list[int] = Field(description="Event-log partitions this worker owns.")
 
