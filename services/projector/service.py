@@ -108,7 +108,13 @@ class Projector:
         await self._start()
         try:
             while stopping is None or not stopping.is_set():
-                await self._step()
+                try:
+                    await self._step()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # never stop projecting quietly while the worker looks healthy
+                    log.exception("projector step failed; retrying in 1 s")
+                    await asyncio.sleep(1.0)
         finally:
             await self._stop()
 
