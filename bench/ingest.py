@@ -258,7 +258,7 @@ class BenchWorker(WorkerProcess):
                 start_new_session=True,
             )
         try:
-            eventually(self._ready, timeout=timeout, interval=0.5)
+            eventually(self.ready, timeout=timeout, interval=0.5)
         except AssertionError:
             self.stop()
             raise
