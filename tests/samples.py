@@ -2,8 +2,43 @@
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+from events.envelope import Envelope
+from events.parse import parse_document
+
+SAMPLES = Path(__file__).resolve().parent / "data" / "events"
+_ids = itertools.count(1)
+
+
+@cache
+def latest_sample(type_name: str) -> dict[str, Any]:
+    latest = max(SAMPLES.glob(f"{type_name}.v*.json"), key=lambda path: int(path.stem.rsplit(".v", 1)[1]))
+    document: dict[str, Any] = json.loads(latest.read_text(encoding="utf-8"))
+    return document
+
+
+def sample_event(type_name: str, at: str, event_id: str | None = None, **data: Any) -> Envelope:
+    """The latest sample of ``type_name`` at ``at`` with ``data`` fields replaced (None removes one)."""
+    document = copy.deepcopy(latest_sample(type_name))
+    document["id"] = event_id or f"evt-sample-{next(_ids)}"
+    document["time"] = at
+    document.pop("subject", None)
+    for name, value in data.items():
+        if value is None:
+            document["data"].pop(name, None)
+        else:
+            document["data"][name] = value
+    return parse_document(document)
+
+
+def money(amount: int | str, currency: str = "EUR") -> dict[str, str]:
+    return {"amount": str(amount), "currency": currency}
 
 
 def call_logged(

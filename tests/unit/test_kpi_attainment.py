@@ -6,12 +6,7 @@ the organisation's zone here. The period is 2026-Q4 unless a test says otherwise
 
 from __future__ import annotations
 
-import copy
-import itertools
-import json
 from datetime import date, datetime
-from functools import cache
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,40 +15,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events.envelope import Envelope
-from events.parse import parse_document
 from projections import org
 from projections.kpi_attainment import BUCKETS, COUNTED_METRICS, NO_TEAM, attainment_distribution, bucket
 from projections.kpi_fold import fold
 from projections.kpis import Scope, kpi_report
+from tests.samples import money, sample_event
 
-SAMPLES = Path(__file__).resolve().parents[2] / "tests" / "data" / "events"
 TZ = "Europe/Berlin"
-_ids = itertools.count(1)
-
-
-@cache
-def _sample(type_name: str) -> dict[str, Any]:
-    latest = max(SAMPLES.glob(f"{type_name}.v*.json"), key=lambda path: int(path.stem.rsplit(".v", 1)[1]))
-    document: dict[str, Any] = json.loads(latest.read_text(encoding="utf-8"))
-    return document
 
 
 def make(type_name: str, day: str, **data: Any) -> Envelope:
     """The latest sample of ``type_name`` at 10:00 in Berlin on ``day``, with ``data`` replaced."""
-    document = copy.deepcopy(_sample(type_name))
-    document["id"] = f"evt-att-{next(_ids)}"
-    document["time"] = datetime.fromisoformat(day).replace(hour=10, tzinfo=ZoneInfo(TZ)).isoformat()
-    document.pop("subject", None)
-    for name, value in data.items():
-        if value is None:
-            document["data"].pop(name, None)
-        else:
-            document["data"][name] = value
-    return parse_document(document)
-
-
-def money(amount: int | str, currency: str = "EUR") -> dict[str, str]:
-    return {"amount": str(amount), "currency": currency}
+    at = datetime.fromisoformat(day).replace(hour=10, tzinfo=ZoneInfo(TZ)).isoformat()
+    return sample_event(type_name, at, **data)
 
 
 def joined(rep: str, team: str | None, day: str = "2026-01-05") -> Envelope:

@@ -7,12 +7,11 @@ Times are wall-clock times in Europe/Berlin, the organisation's zone in these te
 from __future__ import annotations
 
 import copy
-import itertools
 import json
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -34,11 +33,10 @@ from projections.kpi_scope import KpiValue
 from projections.kpis import KpiBook, Scope, fold, kpi_report
 from projections.positions import Positioned, apply_once
 from services.process.config import ProcessConfig, parse_process
+from tests.samples import SAMPLES, latest_sample, money, sample_event
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "tests" / "data" / "events"
 TZ = "Europe/Berlin"
-_ids = itertools.count(1)
 
 TEAMS = {"rep-ada": "team-emea", "rep-sam": "team-emea", "rep-lin": "team-apac"}
 TERRITORIES = {"rep-ada": ("terr-dach",), "rep-sam": ("terr-dach", "terr-nordics")}
@@ -59,13 +57,6 @@ ORG, ADA, SAM, EMEA = (
 # --- building events -------------------------------------------------------------------------
 
 
-@cache
-def _sample(type_name: str) -> dict[str, Any]:
-    latest = max(SAMPLES.glob(f"{type_name}.v*.json"), key=lambda path: int(path.stem.rsplit(".v", 1)[1]))
-    document: dict[str, Any] = json.loads(latest.read_text(encoding="utf-8"))
-    return document
-
-
 def berlin(day: str, hour: int = 10, minute: int = 0) -> str:
     """``day`` at ``hour:minute`` on the Berlin wall clock, with the right offset for the date."""
     return datetime.fromisoformat(day).replace(hour=hour, minute=minute, tzinfo=ZoneInfo(TZ)).isoformat()
@@ -73,20 +64,10 @@ def berlin(day: str, hour: int = 10, minute: int = 0) -> str:
 
 def make(type_name: str, at: str, event_id: str | None = None, **data: Any) -> Envelope:
     """The latest sample of ``type_name`` at ``at`` with ``data`` fields replaced (None removes one)."""
-    document = copy.deepcopy(_sample(type_name))
-    document["id"] = event_id or f"evt-kpi-{next(_ids)}"
-    document["time"] = at
-    document.pop("subject", None)
-    for name, value in data.items():
-        if value is None:
-            document["data"].pop(name, None)
-        else:
-            document["data"][name] = value
-    return parse_document(document)
+    return sample_event(type_name, at, event_id, **data)
 
 
-def eur(amount: int | str, currency: str = "EUR") -> dict[str, str]:
-    return {"amount": str(amount), "currency": currency}
+eur = money
 
 
 def captured(lead: str, day: str, rep: str | None = "rep-ada", source: str = "referral") -> Envelope:
@@ -101,7 +82,7 @@ def qualified(
     decision_by: str | None = None,
     budget: int | None = None,
 ) -> Envelope:
-    bant = copy.deepcopy(_sample("LeadQualified")["data"]["bant"])
+    bant = copy.deepcopy(latest_sample("LeadQualified")["data"]["bant"])
     bant.pop("decision_by", None)
     bant.pop("budget", None)
     bant |= {"decision_by": decision_by} if decision_by else {}
