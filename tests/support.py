@@ -11,7 +11,9 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,7 +21,11 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
 
+from events import Envelope
+from projections import funnel, org, pipeline
+from services.process.config import ProcessConfig
 from services.settings import Settings
+from services.worker.query_views import jsonable
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")
@@ -169,3 +175,14 @@ def kcat(settings: Settings, value: bytes, key: str, headers: dict[str, str] | N
     for name, header in (headers or {}).items():
         args += ["-H", f"{name}={header}"]
     subprocess.run(args, input=value, check=True, timeout=30)
+
+
+def replayed_pipeline_and_funnel(
+    events: Sequence[Envelope], process: ProcessConfig, as_of: str, group_by: pipeline.GroupBy
+) -> tuple[list[Any], dict[str, Any]]:
+    """What `/v1/pipeline` (rows) and `/v1/funnel` must answer, from the pure folds over ``events``."""
+    deals = pipeline.deal_views(pipeline.fold(events, process).values(), process).values()
+    at = datetime.fromisoformat(as_of)
+    rows = pipeline.pipeline_summary(deals, org.fold(events), process, at, group_by, timedelta(days=14))
+    report = funnel.funnel_report(funnel.total(funnel.fold(events, process).values(), process), process)
+    return jsonable([asdict(row) for row in rows]), jsonable(asdict(report))

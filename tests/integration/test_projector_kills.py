@@ -11,8 +11,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from dataclasses import asdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import httpx
@@ -20,16 +19,15 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from events import Envelope, serialize_event
-from projections import funnel, org, pipeline, rep_activity
+from projections import rep_activity
 from services.intake.relay import partition_for
 from services.process.config import load_process
 from services.projector.partition import POSITION
 from services.settings import Settings
 from services.simulator import simulate_envelopes
 from services.topics import ensure_topics
-from services.worker.query_views import jsonable
 from tests.conftest import worker_settings
-from tests.support import WorkerProcess, eventually, read_topic_sync
+from tests.support import WorkerProcess, eventually, read_topic_sync, replayed_pipeline_and_funnel
 
 pytestmark = pytest.mark.integration
 RECORDED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -114,15 +112,7 @@ def test_a_projector_killed_three_times_mid_stream_folds_every_event_exactly_onc
         process = load_process(None)
         expected_reps = {rep: s.to_dict() for rep, s in rep_activity.fold(history).items()}
         as_of = "2026-12-31T18:00:00+00:00"
-        deals = pipeline.deal_views(pipeline.fold(history, process).values(), process).values()
-        at = datetime.fromisoformat(as_of)
-        rows = pipeline.pipeline_summary(deals, org.fold(history), process, at, "stage", timedelta(days=14))
-        expected_rows = jsonable([asdict(row) for row in rows])
-        expected_funnel = jsonable(
-            asdict(
-                funnel.funnel_report(funnel.total(funnel.fold(history, process).values(), process), process)
-            )
-        )
+        expected_rows, expected_funnel = replayed_pipeline_and_funnel(history, process, as_of, "stage")
 
         reps = eventually(
             lambda: worker.get("/v1/reps/activity").json()["reps"],

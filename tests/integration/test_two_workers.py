@@ -6,14 +6,14 @@ import asyncio
 import json
 from collections.abc import Iterator
 from dataclasses import asdict
-from datetime import date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from events import parse_event
-from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections import kpi_fold, org, rep_activity
 from projections.kpi_scope import Scope
 from projections.kpis import kpi_report
 from services.process.config import load_process
@@ -23,7 +23,7 @@ from services.topics import ensure_topics
 from services.worker.query_views import jsonable, membership_of
 from tests.conftest import worker_settings
 from tests.samples import call_logged, lead_captured
-from tests.support import WorkerProcess, eventually, read_topic_sync
+from tests.support import WorkerProcess, eventually, read_topic_sync, replayed_pipeline_and_funnel
 
 pytestmark = pytest.mark.integration
 
@@ -107,13 +107,7 @@ def test_pipeline_and_funnel_from_either_worker_equal_the_pure_fold_of_a_simulat
     records = sorted(log, key=lambda r: int(dict(r.headers)["salesledger.seq"]))
     events = [parse_event(r.value) for r in records]
     as_of = "2026-03-31T18:00:00+00:00"
-    deals = pipeline.deal_views(pipeline.fold(events, process).values(), process).values()
-    at = datetime.fromisoformat(as_of)
-    rows = pipeline.pipeline_summary(deals, org.fold(events), process, at, "team", timedelta(days=14))
-    expected_rows = jsonable([asdict(row) for row in rows])
-    expected_funnel = jsonable(
-        asdict(funnel.funnel_report(funnel.total(funnel.fold(events, process).values(), process), process))
-    )
+    expected_rows, expected_funnel = replayed_pipeline_and_funnel(events, process, as_of, "team")
 
     for worker in (first, second):
         answer = eventually(
