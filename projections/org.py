@@ -126,12 +126,19 @@ def fold(events: Iterable[Envelope]) -> OrgState:
 
 def merge(a: OrgState, b: OrgState) -> OrgState:
     """Both partials' histories; for a key in both, the longer (the other is a prefix of it)."""
-    reps = dict(a.reps)
-    for rep, history in b.reps.items():
-        reps[rep] = _longer(reps.get(rep, ()), history)
-    territories = dict(a.territories)
-    for territory, assignments in b.territories.items():
-        territories[territory] = _longer(territories.get(territory, ()), assignments)
+    return merge_all((a, b))
+
+
+def merge_all(partials: Iterable[OrgState]) -> OrgState:
+    """Every partial merged as `merge` does, in one pass (merging pairwise would copy the whole
+    organisation once per partial: quadratic with one partial per rep)."""
+    reps: dict[str, tuple[Membership, ...]] = {}
+    territories: dict[str, tuple[Assignment, ...]] = {}
+    for partial in partials:
+        for rep, history in partial.reps.items():
+            reps[rep] = _longer(reps.get(rep, ()), history)
+        for territory, assignments in partial.territories.items():
+            territories[territory] = _longer(territories.get(territory, ()), assignments)
     return OrgState(reps, territories)
 
 

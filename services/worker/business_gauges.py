@@ -16,13 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import orjson
-
 from projections import kpi_fold, org, pipeline
 from projections.kpi_attainment import attainment_distribution
 from projections.periods import local_day, period_key
 from services.process.config import ProcessConfig
 from services.projector.readmodels import ReadModel, read_models
+from services.worker.fanout import read_body
 
 
 @dataclass(frozen=True)
@@ -42,11 +41,9 @@ class BusinessNumbers:
 
 
 def _states(model: ReadModel, bodies: Sequence[bytes]) -> list[tuple[str, Any]]:
-    states = []
-    for body in bodies:
-        for _, key, stored in orjson.loads(body)["partials"]:
-            states.append((key, model.loaded(key, stored).state))
-    return states
+    return [
+        (key, model.loaded(key, stored).state) for body in bodies for _, key, stored in read_body(body)[0]
+    ]
 
 
 def business_numbers(
@@ -54,9 +51,7 @@ def business_numbers(
 ) -> BusinessNumbers:
     """The gauges' values from every worker's partials bodies of ``pipeline``, ``kpis`` and ``org``."""
     models = {model.name: model for model in read_models(process, timezone)}
-    state = org.OrgState()
-    for _, partial in _states(models["org"], bodies["org"]):
-        state = org.merge(state, partial)
+    state = org.merge_all(partial for _, partial in _states(models["org"], bodies["org"]))
     deals = pipeline.deal_views((s for _, s in _states(models["pipeline"], bodies["pipeline"])), process)
     rows = pipeline.pipeline_summary(deals.values(), state, process, now, "stage", timedelta(days=14))
     stages = tuple(

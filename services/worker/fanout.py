@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 import aiohttp
@@ -44,40 +44,26 @@ async def partials_body(projector: Projector, model: str) -> bytes:
 async def partial_bodies(projector: Projector, model: str) -> list[bytes]:
     """Every worker's partials endpoint body for ``model`` (this one's built in a thread), unparsed."""
     own = await partials_body(projector, model)
-    path = PARTIALS.format(name=model)
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        peers = await asyncio.gather(*(fetch(http, f"{url}{path}") for url in projector.assignor.peers()))
-    return [own, *(body for body in peers if body is not None)]
+    return [own, *await peer_bodies(projector, PARTIALS.format(name=model))]
 
 
-async def gather_partials(projector: Projector, model: str, path: str) -> tuple[Partials, set[int]]:
-    """Every worker's partials and the set of source partitions they cover.
-
-    Only the network and a snapshot of this worker's own partials happen on the event loop; the
-    JSON is parsed in a thread, so a large read model does not stall the projector meanwhile.
-    """
-    own = projector.partials(model)  # a snapshot, read in the thread below
-    covered = projector.owned()
+async def peer_bodies(projector: Projector, path: str) -> list[bytes]:
+    """The other workers' answers at ``path`` (those that answered), unparsed."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
         bodies = await asyncio.gather(*(fetch(http, f"{url}{path}") for url in projector.assignor.peers()))
-    return await asyncio.to_thread(_parse, own, covered, bodies)
+    return [body for body in bodies if body is not None]
 
 
-def _parse(
-    own: Callable[[], list[tuple[int, str, bytes]]], covered: set[int], bodies: list[bytes | None]
-) -> tuple[Partials, set[int]]:
-    partials: Partials = [(p, key, orjson.loads(value)) for p, key, value in own()]
-    for body in bodies:
-        if body is None:
-            continue
-        try:
-            answer = orjson.loads(body)
-        except orjson.JSONDecodeError as exc:
-            log.warning("a peer answered with bad JSON: %s", exc)
-            continue
-        partials.extend((int(p), str(k), v) for p, k, v in answer["partials"])
-        covered = covered | set(answer["partitions"])
-    return partials, covered
+def read_body(body: bytes) -> tuple[Partials, set[int]]:
+    """A partials body's (partition, key, ``[offset, state]``) triples and the partitions it covers
+    (none for a body that is not JSON: that worker is counted as not having answered)."""
+    try:
+        answer = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        log.warning("a peer answered with bad JSON: %s", exc)
+        return [], set()
+    partials: Partials = [(int(p), str(k), v) for p, k, v in answer["partials"]]
+    return partials, set(answer["partitions"])
 
 
 async def fetch(http: aiohttp.ClientSession, url: str) -> bytes | None:

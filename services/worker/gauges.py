@@ -30,6 +30,8 @@ from services.worker.fanout import partial_bodies
 from services.worker.runtime import Runtime
 
 log = logging.getLogger(__name__)
+BUSINESS = (PIPELINE_OPEN_VALUE, PIPELINE_WEIGHTED_VALUE, PIPELINE_OPEN_DEALS, ATTAINMENT_REPS)
+"""Exported by the relay leader only (cleared on every other worker)."""
 
 
 def refresh_lag(app: faust.App) -> None:
@@ -56,7 +58,7 @@ class BusinessGauges:
 
     async def refresh(self) -> None:
         if not self.runtime.relay.lease.held():
-            for gauge in (PIPELINE_OPEN_VALUE, PIPELINE_WEIGHTED_VALUE, PIPELINE_OPEN_DEALS, ATTAINMENT_REPS):
+            for gauge in BUSINESS:
                 gauge.clear()
             return
         bodies = {name: await partial_bodies(self.projector, name) for name in ("pipeline", "kpis", "org")}
@@ -71,7 +73,7 @@ class BusinessGauges:
             settings.org_timezone,
             datetime.now(UTC),  # stuck counts are not exported, so "now" only picks the quarter
         )
-        for gauge in (PIPELINE_OPEN_VALUE, PIPELINE_WEIGHTED_VALUE, PIPELINE_OPEN_DEALS, ATTAINMENT_REPS):
+        for gauge in BUSINESS:
             gauge.clear()
         for row in numbers.stages:
             PIPELINE_OPEN_DEALS.labels(row.stage).inc(row.deals)
@@ -80,10 +82,6 @@ class BusinessGauges:
                 PIPELINE_WEIGHTED_VALUE.labels(row.stage, row.currency).set(row.weighted_value)
         for (team, bucket), reps in numbers.attainment.items():
             ATTAINMENT_REPS.labels(team, bucket).set(reps)
-
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 def register_gauges(app: faust.App, projector: Projector, runtime: Runtime) -> None:

@@ -22,7 +22,7 @@ from projections.kpis import kpi_report
 from projections.periods import period_days, period_key
 from services.projector.service import Projector
 from services.settings import Settings
-from services.worker.fanout import PARTIALS, coverage, gather_partials, partials_body
+from services.worker.fanout import PARTIALS, coverage, partials_body, peer_bodies, read_body
 from services.worker.runtime import Runtime
 
 GROUPINGS: dict[str, pipeline.GroupBy] = {
@@ -74,11 +74,20 @@ async def merged_states(
 ) -> tuple[list[tuple[str, Any]], dict[str, int]]:
     """(key, state) of every partial of read model `name`, from every worker, and coverage."""
     model = next(model for model in projector.models if model.name == name)
-    partials, covered = await gather_partials(projector, name, PARTIALS.format(name=name))
-    states = await asyncio.to_thread(
-        lambda: [(key, model.loaded(key, stored).state) for _, key, stored in partials]
-    )
-    return states, coverage(covered, projector.settings.topic_partitions)
+    own, covered = projector.partials(name), projector.owned()  # a snapshot, read in the thread
+    bodies = await peer_bodies(projector, PARTIALS.format(name=name))
+
+    def decoded() -> tuple[list[tuple[str, Any]], set[int]]:
+        states = [(key, model.decode(key, stored).state) for _, key, stored in own()]
+        partitions = set(covered)
+        for body in bodies:
+            theirs, their_partitions = read_body(body)
+            states.extend((key, model.loaded(key, stored).state) for _, key, stored in theirs)
+            partitions |= their_partitions
+        return states, partitions
+
+    states, partitions = await asyncio.to_thread(decoded)
+    return states, coverage(partitions, projector.settings.topic_partitions)
 
 
 def register_query_views(app: faust.App, projector: Projector, runtime: Runtime) -> None:
@@ -89,10 +98,7 @@ def register_query_views(app: faust.App, projector: Projector, runtime: Runtime)
 
     async def org_state() -> org.OrgState:
         states, _ = await merged("org")
-        combined = org.OrgState()
-        for _, state in states:
-            combined = org.merge(combined, state)
-        return combined
+        return org.merge_all(state for _, state in states)
 
     @app.page(PARTIALS)
     class PartialsView(View):
@@ -199,9 +205,7 @@ def register_kpi_views(app: faust.App, projector: Projector, runtime: Runtime) -
     async def book_and_org() -> tuple[kpi_fold.KpiBook, org.OrgState, dict[str, int]]:
         states, covered = await merged_states(app, projector, "kpis")
         org_states, _ = await merged_states(app, projector, "org")
-        combined = org.OrgState()
-        for _, state in org_states:
-            combined = org.merge(combined, state)
+        combined = org.merge_all(state for _, state in org_states)
         return kpi_fold.merge_partials(states, timezone), combined, covered
 
     def bad(view: View, error: BadQuery) -> Response:

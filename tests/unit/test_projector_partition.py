@@ -46,10 +46,7 @@ def fold_in_batches(
 def states(projection: PartitionProjection, model: ReadModel) -> dict[str, Any]:
     found = {key: model.decode(key, raw).state for key, raw in projection.partials(model.name)}
     if model.name == "org":  # one partial per rep or territory; queries merge them
-        merged = org.OrgState()
-        for state in found.values():
-            merged = org.merge(merged, state)
-        return {"org": merged}
+        return {"org": org.merge_all(found.values())}
     return found
 
 
