@@ -56,12 +56,6 @@ class ReadModel:
     def encode(self, partial: Positioned[Any]) -> bytes:
         return orjson.dumps([partial.offset, self.to_dict(partial.state)], default=_json_default)
 
-    def fold(self, states: dict[str, Any], event: Envelope) -> None:
-        """Apply ``event`` to plain, unpositioned states (a replay over the whole log)."""
-        for key, update in self.changes(event):
-            current = states.get(key)
-            states[key] = update(self.empty(key) if current is None else current)
-
 
 def single(
     key_of: Callable[[Envelope], str | None], evolve: Callable[[Any, Envelope], Any]
