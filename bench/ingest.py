@@ -58,7 +58,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from prometheus_client.parser import text_string_to_metric_families
 
 from services import broker
-from services.intake.keys import ApiKeys
+from services.auth.keys import ApiKeys
 from services.settings import Settings
 from services.topics import ensure_topics
 from tests.support import ROOT, WorkerProcess, eventually, free_port, settings_env

@@ -42,7 +42,7 @@ value is ``serialize_event(event.recorded(now))``, keyed by ``event.partition_ke
    partition Kafka's partitioner picks for its key, at the next offset of that partition; every
    ``projection_batch_max`` events a partition writes its batch (``pending()`` then ``written()``)
    as the worker does after the changelog acknowledges it. ``gc.freeze()`` after set-up, as the
-   worker (``services.worker.faust_tuning.freeze_startup_objects``). The process's VmRSS and
+   worker (``services.faust_tuning.freeze_startup_objects``). The process's VmRSS and
    VmHWM (after a ``gc.collect()``), the store directory's size on disk (WAL included: it shrinks
    when RocksDB flushes; the size once the stores are closed is printed too) and the time are
    read every ``--memory-checkpoint`` deals (a tenth of the run at most) and after the last of
@@ -474,7 +474,7 @@ def deal_template(seed: int) -> tuple[list[Envelope], Envelope]:
 
 @functools.lru_cache(maxsize=64)  # a deal's events share two keys: its lead's and its own
 def partition_of(key: str, partitions: int) -> int:
-    """Kafka's default partitioner, as the relay picks the partition (`services.intake.relay`)."""
+    """Kafka's default partitioner, as the relay picks the partition (`services.outbox.relay`)."""
     return int((murmur2(key.encode()) & 0x7FFFFFFF) % partitions)
 
 
@@ -516,11 +516,11 @@ def memory_measure(
 ) -> dict[str, Any]:
     """What a worker holds, folding `deals` open deals over `reps` reps into the real projection
     (`PartitionProjection` over `store`, the worker's cache size and batch size)."""
-    from services.process.config import load_process
+    from sales.process import load_process
     from services.projector.partition import PartitionProjection
     from services.projector.readmodels import read_models
     from services.projector.store import store_factory
-    from services.worker.faust_tuning import freeze_startup_objects
+    from services.faust_tuning import freeze_startup_objects
 
     own = os.getpid()
     settings = Settings()

@@ -68,12 +68,12 @@ from eventsourcing.application import ProcessingEvent
 from events import Envelope
 from services import broker
 from services.db import PostgresConfig, parse_database_url
-from services.intake.lease import RelayLease
-from services.intake.relay import SEQ_HEADER, STORE_HEADER, Relay, partition_for
-from services.intake.store import IntakeRow, Outcome
-from services.process import routing
-from services.process.config import load_process
-from services.process.names import event_type
+from services.outbox.lease import RelayLease
+from services.outbox.relay import SEQ_HEADER, STORE_HEADER, Relay, partition_for
+from services.writemodel.outcomes import IntakeRow, Outcome
+from sales import routing
+from sales.process import load_process
+from sales.names import event_type
 from services.settings import Settings
 from services.simulator import simulate_envelopes
 from services.topics import ensure_topics
@@ -363,7 +363,7 @@ def kafka_settings(tmp: Path) -> Settings:
 
 
 def relay_producer(settings: Settings) -> AIOKafkaProducer:
-    """The relay's own producer settings (`services.intake.relay`)."""
+    """The relay's own producer settings (`services.outbox.relay`)."""
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         enable_idempotence=True,

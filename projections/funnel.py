@@ -41,7 +41,7 @@ from events.envelope import Envelope
 from events.prospecting import LeadCaptured
 from events.qualification import LeadDisqualified, LeadQualified
 from projections.pipeline import DEAL_EVENTS, stage_after
-from services.process.config import ProcessConfig
+from sales.process import ProcessConfig
 
 PerStage: TypeAlias = Mapping[str, int]
 _STAGE_COUNTS = ("entered", "advanced", "skipped", "regressed", "lost_in")

@@ -37,7 +37,7 @@ from projections.kpi_scope import KpiValue, Membership, Scope, Window, scope_fil
 from projections.kpi_targets import quota_kpis
 from projections.kpis import measured_by_quota_metric
 from projections.org import OrgState, is_member, team_of, territories_of
-from services.process.config import ProcessConfig, default_process
+from sales.process import ProcessConfig
 
 BANDS: tuple[tuple[Decimal, str], ...] = (
     (Decimal(50), "lt_50"),
@@ -58,7 +58,7 @@ def attainment_distribution(
     book: KpiBook,
     org: OrgState,
     period: str | tuple[date, date],
-    process: ProcessConfig | None = None,
+    process: ProcessConfig,
     on: date | None = None,
 ) -> dict[tuple[str, str], int]:
     """Reps per ``(team, bucket)`` over ``period`` (a key like ``2026-Q4``, or first and last day).
@@ -66,13 +66,13 @@ def attainment_distribution(
     Every team with a rep counted has every bucket, zeros included, so a gauge's series do not
     come and go as reps change bucket; counts add up to the members counted. ``on`` (within the
     period) dates membership; the default is the period's last day. ``process`` decides which win
-    of a reopened deal counts, as in `kpi_report` (the default process when None).
+    of a reopened deal counts, as in `kpi_report`.
     """
     window = Window.of(period, book.tz)
     day = window.last if on is None else on
     if not window.first <= day <= window.last:
         raise ValueError(f"membership day {day} is outside the period {window.first} to {window.last}")
-    facts = _Facts.of(book, window, process or default_process())
+    facts = _Facts.of(book, window, process)
     membership = _membership(org)
     counts: Counter[tuple[str, str]] = Counter()
     for rep_id in sorted(org.reps):

@@ -21,7 +21,7 @@ from events.prospecting import LeadSource
 from projections.kpi_deal_path import DealPath, Entry
 from projections.kpi_records import LeadDecided, LeadEntered, Timeline
 from projections.kpi_scope import Includes, KpiValue, Window, count, ratio
-from services.process.config import ProcessConfig
+from sales.process import ProcessConfig
 
 
 def lead_kpis(leads: Iterable[Timeline], window: Window, includes: Includes) -> dict[str, KpiValue]:

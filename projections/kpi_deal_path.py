@@ -1,7 +1,7 @@
 """A deal's path through the pipeline, traced from its timeline under the organisation's process.
 
 The trace replays the deal's records in time order (then event id) the way the write model moved
-the deal (`services.process.deal`): `LeadQualified` opens it in ``deal.open_stage``; a stage change
+the deal (`sales.deal`): `LeadQualified` opens it in ``deal.open_stage``; a stage change
 moves it (or reopens it); a fact a later stage is ``reached_by`` moves an open deal forward, never
 back; `DealWon` / `DealLost` close it. It yields every stage entry with its owner, every close with
 the owner to credit, the current stage, and the amount the pipeline expects.
@@ -23,7 +23,8 @@ from decimal import Decimal
 
 from events.deals import CLOSED_STAGES
 from projections.kpi_records import DealClosed, DealOpened, FactRecorded, Record, StageMoved, Timeline
-from services.process.config import ProcessConfig
+from sales.process import ProcessConfig
+from sales.stages import stage_reached
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +103,8 @@ class _Trace:
     def _fact(self, record: FactRecorded) -> None:
         if record.amount is not None and record.currency is not None:
             self.pitched = (record.amount, record.currency)
-        target = self.process.stage_reached_by(record.fact)
-        here = None if self.stage is None else self.process.position(self.stage)
-        there = None if target is None else self.process.position(target.name)
-        if target is not None and here is not None and there is not None and there > here:
-            self._enter(target.name, record.at)
+        if self.stage is not None:
+            self._enter(stage_reached(self.stage, record.fact, self.process), record.at)
 
     def _enter(self, stage: str, at: datetime) -> None:
         if stage != self.stage:

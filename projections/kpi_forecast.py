@@ -5,7 +5,7 @@
   full amount. The commit stages are the stages the process lets a deal be won from
   (``deal.won_from``; ``closing`` by default), or the last stage when that is ``any``.
 - ``forecast_weighted``: every open deal expected to close in the period, at amount x the
-  probability of its current stage (`services.process.config.stage_probability`): three 100,000
+  probability of its current stage (`sales.process.stage_probability`): three 100,000
   deals at 50 %, 50 % and 100 % weigh 200,000.
 
 **Expected close.** The contracts carry no expected close date, so a deal is expected to close on
@@ -25,7 +25,7 @@ from decimal import Decimal
 
 from projections.kpi_deal_path import DealPath
 from projections.kpi_scope import Includes, KpiValue, Window, money
-from services.process.config import ProcessConfig, stage_probability
+from sales.process import ProcessConfig, stage_probability
 
 
 def commit_stages(process: ProcessConfig) -> frozenset[str]:

@@ -10,7 +10,7 @@ examples: ``docs/kpis.md``.
 Synopsis::
 
     book = fold(events, "Europe/Berlin")
-    report = kpi_report(book, Scope("team", "team-emea-mm"), "2026-Q4", membership)
+    report = kpi_report(book, Scope("team", "team-emea-mm"), "2026-Q4", membership, process)
     report["win_rate"].value  # Decimal('25.0000'), or None when no deal was decided
 """
 
@@ -46,7 +46,7 @@ from projections.kpi_scope import (
     scope_filter,
 )
 from projections.kpi_targets import objective_kpis, quota_kpis
-from services.process.config import ProcessConfig, default_process
+from sales.process import ProcessConfig
 
 __all__ = [
     "KpiBook",
@@ -73,15 +73,14 @@ def kpi_report(
     scope: Scope,
     period: str | tuple[date, date],
     membership: Membership,
-    process: ProcessConfig | None = None,
+    process: ProcessConfig,
 ) -> dict[str, KpiValue]:
     """Every KPI of ``scope`` over ``period`` (a period key such as ``2026-Q4``, or first and last
     local day for a custom period), keyed as in docs/kpis.md and sorted by key.
 
     ``process`` gives the stages (per-stage conversion), their probabilities and commit stages
-    (forecast); the default process when None.
+    (forecast).
     """
-    process = process or default_process()
     window = Window.of(period, book.tz)
     includes = scope_filter(scope, membership)
     paths = [trace(deal_id, timeline, process) for deal_id, timeline in book.timelines("deal")]

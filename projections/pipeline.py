@@ -2,7 +2,7 @@
 
 Business rules:
 
-- **Stages** move as the write model moves them (`services.process.deal.evolve`), from the same
+- **Stages** move as the write model moves them (`sales.deal.evolve`), from the same
   `ProcessConfig`: a deal opens in ``deal.open_stage`` when its lead is qualified; a fact a later
   stage is ``reached_by`` moves it forward there (never back); `DealStageChanged` moves it to
   ``to_stage`` (from ``won``/``lost``: a reopening); `DealWon` / `DealLost` close it.
@@ -47,8 +47,8 @@ from events.presentation import ObjectionRaised, ObjectionResolved, SolutionPres
 from events.prospecting import LeadCaptured
 from events.qualification import LeadQualified, NeedsAssessed
 from projections.org import OrgState, team_of, territories_of
-from services.process.config import ProcessConfig, stage_probability
-from services.process.names import event_type
+from sales.process import ProcessConfig, stage_probability
+from sales.stages import stage_after
 
 DEAL_EVENTS = (
     NeedsAssessed,
@@ -140,19 +140,6 @@ def key_of(event: Envelope) -> str | None:
 def empty(key: str) -> Part:
     kind, _, aggregate_id = key.partition(":")
     return LeadPart(aggregate_id) if kind == "lead" else DealPart(aggregate_id)
-
-
-def stage_after(stage: str, event: Envelope, process: ProcessConfig) -> str:
-    """A deal's stage after ``event``, given its stage before (``won``/``lost`` when closed)."""
-    if isinstance(event, DealWon | DealLost):
-        return "won" if isinstance(event, DealWon) else "lost"
-    if isinstance(event, DealStageChanged):
-        return event.data.to_stage
-    target, here = process.stage_reached_by(event_type(event)), process.position(stage)
-    if target is None or here is None:
-        return stage
-    there = process.position(target.name)
-    return target.name if there is not None and there > here else stage
 
 
 def evolve(part: Part, event: Envelope, process: ProcessConfig) -> Part:

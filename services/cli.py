@@ -41,8 +41,8 @@ def cmd_topics(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     import faust
 
+    from services.bootstrap import create_app
     from services.topics import ensure_topics
-    from services.worker import create_app
 
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
@@ -53,7 +53,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
-    from services.intake.keys import ApiKeys
+    from services.auth.keys import ApiKeys
 
     keys = ApiKeys.from_url(settings.database_url)
     if args.action == "create":

@@ -21,8 +21,8 @@ import aiohttp
 from aiokafka import AIOKafkaProducer
 
 from services import broker
+from services.auth.keys import ApiKeys
 from services.demo import DEMO_SOURCE, as_bytes, demo_events
-from services.intake.keys import ApiKeys
 from services.settings import Settings
 from services.simulator import simulate
 from services.topics import ensure_topics

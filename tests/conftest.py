@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from services import broker
-from services.intake.keys import ApiKeys
+from services.auth.keys import ApiKeys
 from services.settings import Settings
 from services.topics import ensure_topics
 from tests.postgres import postgres_url  # noqa: F401  (session fixture: a real PostgreSQL server)

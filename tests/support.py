@@ -23,9 +23,9 @@ from aiokafka.structs import ConsumerRecord
 
 from events import Envelope
 from projections import funnel, org, pipeline
-from services.process.config import ProcessConfig
+from sales.process import ProcessConfig
+from services.queries.views import jsonable
 from services.settings import Settings
-from services.worker.query_views import jsonable
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")

@@ -18,7 +18,7 @@ import orjson
 from events.envelope import Envelope
 from projections import funnel, kpi_fold, org, pipeline, rep_activity
 from projections.positions import Positioned
-from services.process.config import ProcessConfig
+from sales.process import ProcessConfig
 
 Update = Callable[[Any], Any]
 """From the partial's current state to its state after one event."""

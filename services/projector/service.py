@@ -39,13 +39,13 @@ from aiokafka.structs import ConsumerRecord
 
 from events import Rejection
 from events.parse import parse_logged_event
+from services.deadletter import reason_headers
 from services.metrics import CONSUMER_LAG, DEADLETTERED, PROJECTED, PROJECTION_LATENCY
 from services.projector.assignor import DirectoryAssignor
 from services.projector.partition import PartitionProjection
 from services.projector.readmodels import ReadModel
 from services.projector.store import StoreFactory, store_factory
 from services.settings import Settings
-from services.worker.deadletter import reason_headers
 
 log = logging.getLogger(__name__)
 STAGE = "projection"

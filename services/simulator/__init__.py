@@ -15,7 +15,7 @@ reason, then the deal through needs assessment, presentation, objections and pro
 follow-ups, nurture touches, expansion, renewals or churn; plus training and coaching.
 
 Every event is accepted by the default sales process when recorded in order
-(`services/process/default_process.toml`). The same arguments give byte-identical output: ids are
+(`sales/default_process.toml`). The same arguments give byte-identical output: ids are
 ``sim-<seed>-<story>-<n>`` and nothing reads a clock or a global random generator. Rates and
 their sources of plausibility are in `services.simulator.config`.
 """

@@ -22,11 +22,11 @@ from eventsourcing.persistence import IntegrityError, Recording, Tracking
 from eventsourcing.utils import get_topic
 
 from events import Envelope, serialize_event
-from services.intake.store import Appended, IntakeRow, Outcome, event_key, fingerprint
-from services.process.config import ProcessConfig
-from services.process.routing import apply_event, targets
-from services.process.rules import RuleViolation
+from sales.process import ProcessConfig
+from sales.routing import apply_event, targets
+from sales.rules import RuleViolation
 from services.writemodel.aggregates import IDENTITY_ID, EventKey, Ledger, StoreIdentity, key_id
+from services.writemodel.outcomes import Appended, IntakeRow, Outcome, event_key, fingerprint
 
 log = logging.getLogger(__name__)
 RECORDED_TOPIC = get_topic(Ledger.Recorded)

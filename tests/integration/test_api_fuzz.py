@@ -7,7 +7,7 @@ events name another source and are refused (403, as documented), so a second tes
 bodies the generator would not think of (nesting deeper than Python parses, lone surrogates) are
 sent by hand.
 
-The schema is loaded at collection time from `services.contracts` (schemathesis' lazy
+The schema is loaded at collection time from `services.contracts.documents` (schemathesis' lazy
 `from_fixture` loader does not run under pytest 9), and the first test checks that the worker
 serves exactly that document, so what is fuzzed is what is served.
 

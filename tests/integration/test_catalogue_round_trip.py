@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from events import parse_event
-from services.intake.keys import ApiKeys
+from services.auth.keys import ApiKeys
 from services.settings import Settings
 from tests.support import WorkerProcess, eventually, kcat, read_topic_sync
 

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from events import parse_event
-from services.intake.keys import ApiKeys
-from services.process.config import load_process
+from sales.process import load_process
+from services.auth.keys import ApiKeys
 from services.settings import Settings
 from services.topics import ensure_topics
 from services.writemodel.aggregates import GENESIS

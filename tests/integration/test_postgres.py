@@ -18,6 +18,7 @@ from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate, event
 from psycopg import sql
 
+from services.auth.keys import ApiKeys
 from services.db import (
     DatabaseConfig,
     PostgresConfig,
@@ -25,8 +26,7 @@ from services.db import (
     parse_database_url,
     prepare_database,
 )
-from services.intake.keys import ApiKeys
-from services.intake.lease import PostgresLease, lease_for
+from services.outbox.lease import PostgresLease, lease_for
 from tests.postgres import with_schema
 from tests.support import eventually
 

@@ -20,8 +20,8 @@ from aiokafka import AIOKafkaProducer
 
 from events import Envelope, serialize_event
 from projections import rep_activity
-from services.intake.relay import partition_for
-from services.process.config import load_process
+from sales.process import load_process
+from services.outbox.relay import partition_for
 from services.projector.partition import POSITION
 from services.settings import Settings
 from services.simulator import simulate_envelopes

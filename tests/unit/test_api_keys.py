@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from services.auth.keys import ApiKeys
 from services.db import SqliteConfig
-from services.intake.keys import ApiKeys
 
 
 def test_a_key_authenticates_as_its_source_until_revoked(tmp_path: Path) -> None:

@@ -11,12 +11,12 @@ from events import parse_event, serialize_event
 from projections import kpi_fold, org, pipeline
 from projections.kpi_attainment import attainment_distribution
 from projections.periods import local_day, period_key
-from services.process.config import default_process
+from sales.process import default_process
+from services.gauges.business import business_numbers
 from services.projector.partition import PartitionProjection
 from services.projector.readmodels import read_models
 from services.projector.store import MemoryStore
 from services.simulator import simulate_envelopes
-from services.worker.business_gauges import business_numbers
 
 TZ = "Europe/Berlin"
 PROCESS = default_process()

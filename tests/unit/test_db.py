@@ -17,7 +17,7 @@ from services.db import (
     parse_database_url,
     prepare_database,
 )
-from services.intake.lease import PostgresLease, RelayLease, lease_for
+from services.outbox.lease import PostgresLease, RelayLease, lease_for
 from services.settings import Settings
 
 

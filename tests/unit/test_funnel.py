@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from events.envelope import Envelope
 from projections import funnel
 from projections.funnel import FunnelCounts, FunnelReport, FunnelRow
-from services.process import ProcessConfig
+from sales import ProcessConfig
 from tests.unit.test_pipeline import (
     FOUR_STEP,
     PROPERTY,

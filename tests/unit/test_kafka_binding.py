@@ -7,7 +7,7 @@ import json
 import pytest
 
 from events import Reason, Rejection, parse_event
-from services.kafka_binding import as_structured, binary_to_structured
+from services.ingestor.binding import as_structured, binary_to_structured
 from tests.samples import call_logged, encode
 
 

@@ -19,7 +19,10 @@ from projections import org
 from projections.kpi_attainment import BUCKETS, COUNTED_METRICS, NO_TEAM, attainment_distribution, bucket
 from projections.kpi_fold import fold
 from projections.kpis import Scope, kpi_report
+from sales.process import load_process
 from tests.samples import money, sample_event
+
+PROCESS = load_process(None)
 
 TZ = "Europe/Berlin"
 
@@ -65,7 +68,7 @@ def quota(
 
 
 def distribution(events: list[Envelope], on: date | None = None) -> dict[tuple[str, str], int]:
-    return attainment_distribution(fold(events, TZ), org.fold(events), "2026-Q4", on=on)
+    return attainment_distribution(fold(events, TZ), org.fold(events), "2026-Q4", PROCESS, on=on)
 
 
 def nonzero(counts: dict[tuple[str, str], int]) -> dict[tuple[str, str], int]:
@@ -204,7 +207,7 @@ def reference(events: list[Envelope]) -> dict[tuple[str, str], int]:
     counts: dict[tuple[str, str], int] = {}
     for rep in sorted(state.reps):
         if org.is_member(state, rep, last):
-            kpis = kpi_report(book, Scope("rep", rep), "2026-Q4", lambda r, d: (None, ()))
+            kpis = kpi_report(book, Scope("rep", rep), "2026-Q4", lambda r, d: (None, ()), PROCESS)
             quotas = [key for key in kpis if key.startswith("quota.")]
             metric = next(
                 (m for m in COUNTED_METRICS if any(k.startswith(f"quota.{m}.") for k in quotas)), ""

@@ -32,8 +32,10 @@ from projections.kpi_fold import (
 from projections.kpi_scope import KpiValue
 from projections.kpis import KpiBook, Scope, fold, kpi_report
 from projections.positions import Positioned, apply_once
-from services.process.config import ProcessConfig, parse_process
+from sales.process import ProcessConfig, load_process, parse_process
 from tests.samples import SAMPLES, latest_sample, money, sample_event
+
+PROCESS = load_process(None)
 
 ROOT = Path(__file__).resolve().parents[2]
 TZ = "Europe/Berlin"
@@ -127,7 +129,7 @@ def moved(deal: str, day: str, from_stage: str | None, to_stage: str, rep: str =
 
 
 def report(
-    events: list[Envelope], scope: Scope, period: str, process: ProcessConfig | None = None
+    events: list[Envelope], scope: Scope, period: str, process: ProcessConfig = PROCESS
 ) -> dict[str, Any]:
     return kpi_report(fold(events, TZ), scope, period, membership, process)
 
@@ -459,8 +461,8 @@ def test_a_win_counts_for_the_team_its_rep_was_in_on_the_day_of_the_win() -> Non
         won("deal-2", "2026-12-05", 20000, rep="rep-lin"),
     ]
     book = fold(events, TZ)
-    apac = kpi_report(book, Scope("team", "team-apac"), "2026-Q4", moving)
-    emea = kpi_report(book, EMEA, "2026-Q4", moving)
+    apac = kpi_report(book, Scope("team", "team-apac"), "2026-Q4", moving, PROCESS)
+    emea = kpi_report(book, EMEA, "2026-Q4", moving, PROCESS)
     assert (value(apac, "credited_revenue.EUR"), value(emea, "credited_revenue.EUR")) == (50000, 20000)
 
 
@@ -507,7 +509,7 @@ def test_a_custom_period_is_asked_for_by_its_first_and_last_day() -> None:
         won("deal-2", "2026-11-02", 5000),
         make("QuotaAssigned", berlin("2026-09-20"), period=period, amount=eur(4000)),
     ]
-    kpis = kpi_report(fold(events, TZ), ADA, (date(2026, 10, 5), date(2026, 11, 1)), membership)
+    kpis = kpi_report(fold(events, TZ), ADA, (date(2026, 10, 5), date(2026, 11, 1)), membership, PROCESS)
     assert value(kpis, "quota_attainment") == 25
 
 
@@ -580,7 +582,9 @@ def test_a_late_event_updates_the_period_it_happened_in() -> None:
     for event in late:  # arriving in November, after November's events
         for key, part in contributions(event, TZ):
             book = book.add(key, part)
-    october, november = (kpi_report(book, ORG, period, membership) for period in ("2026-10", "2026-11"))
+    october, november = (
+        kpi_report(book, ORG, period, membership, PROCESS) for period in ("2026-10", "2026-11")
+    )
     assert (value(october, "calls"), value(october, "won_revenue.EUR")) == (2, 7000)
     assert (value(november, "calls"), value(november, "deals_won")) == (1, 0)
 
@@ -673,7 +677,7 @@ def histories(draw: st.DrawFn) -> list[Envelope]:
 
 def reports(book: KpiBook) -> list[dict[str, KpiValue]]:
     asks = [(ORG, "2026-Q4"), (EMEA, "2026-11"), (ADA, "2026-Q4"), (Scope("team", "team-apac"), "2026-W45")]
-    return [kpi_report(book, scope, period, membership) for scope, period in asks]
+    return [kpi_report(book, scope, period, membership, PROCESS) for scope, period in asks]
 
 
 @settings(max_examples=60, deadline=None)

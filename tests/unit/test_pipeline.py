@@ -25,8 +25,8 @@ from projections import org as org_fold
 from projections import pipeline
 from projections.pipeline import DealView, PipelineRow, StuckDeal
 from projections.positions import Positioned, apply_once
-from services.process import ProcessConfig, RuleViolation
-from services.process.deal_state import DealState
+from sales import ProcessConfig, RuleViolation
+from sales.deal_state import DealState
 from tests.unit.test_process_config import FOUR_STAGES
 from tests.unit.test_process_story import DEFAULT, Ledger, all_samples, make, process_from
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from services.process.plan import PlanState
-from services.process.quota import QuotaState
-from services.process.rep import RepState
+from sales.plan import PlanState
+from sales.quota import QuotaState
+from sales.rep import RepState
 from tests.unit.test_process_story import Ledger, deal_in_closing, make
 
 ACME = "cust-acme-robotics"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from services.process import ProcessConfigError, load_process, parse_process, stage_probability
-from services.process.config import DEFAULT_PROCESS_FILE
+from sales import ProcessConfigError, load_process, parse_process, stage_probability
+from sales.process import DEFAULT_PROCESS_FILE
 from tests.unit.test_process_story import DEFAULT, Ledger, make, moved, qualified
 
 FOUR_STAGES = """

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from events.deals import DealWon
 from events.envelope import Envelope
-from services.process.config import DEFAULT_PROCESS_FILE
+from sales.process import DEFAULT_PROCESS_FILE
 from tests.unit.test_process_story import (
     Ledger,
     deal_in_closing,

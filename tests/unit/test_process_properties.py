@@ -22,9 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from events.envelope import Envelope
-from services.process import RULES, ProcessConfig, RuleViolation, evolve_event
-from services.process.deal_state import DealState, unmet
-from services.process.names import event_type
+from sales import RULES, ProcessConfig, RuleViolation, evolve_event
+from sales.deal_state import DealState, unmet
+from sales.names import event_type
 from tests.unit.test_process_config import FOUR_STAGES
 from tests.unit.test_process_story import DEFAULT, Ledger, _sample, make, process_from
 

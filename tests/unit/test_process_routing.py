@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from events.catalogue import EVENT_TYPES
-from services.process import (
+from sales import (
     KINDS,
     KINDS_WITH_RULES,
     RULES,
@@ -30,9 +30,9 @@ from services.process import (
     rep,
     targets,
 )
-from services.process.deal_state import DealState
-from services.process.names import event_type
-from services.process.routing import ROUTES, handled_by
+from sales.deal_state import DealState
+from sales.names import event_type
+from sales.routing import ROUTES, handled_by
 from tests.unit.test_process_story import DEFAULT, MISSING_HISTORY, Ledger, all_samples, make, process_from
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -119,7 +119,7 @@ def test_replay_folds_recorded_events_even_if_the_process_has_since_changed() ->
         if event_type(event) not in MISSING_HISTORY:
             ledger.publish(event)
     stricter = process_from(
-        (ROOT / "services/process/default_process.toml")
+        (ROOT / "sales/default_process.toml")
         .read_text()
         .replace('won_from = ["closing"]', 'won_from = ["objection_handling"]')
     )
@@ -153,7 +153,7 @@ def test_every_rule_has_a_worked_example_in_these_tests() -> None:
 
 
 def test_every_key_of_the_process_file_is_documented() -> None:
-    from services.process.config import DealRules, LeadRules, ProcessConfig, StageConfig
+    from sales.process import DealRules, LeadRules, ProcessConfig, StageConfig
 
     docs = (ROOT / "docs" / "process.md").read_text(encoding="utf-8")
     for model in (ProcessConfig, StageConfig, LeadRules, DealRules):

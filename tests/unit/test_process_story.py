@@ -19,11 +19,11 @@ import pytest
 from events.catalogue import LATEST_VERSION
 from events.envelope import Envelope
 from events.parse import parse_document
-from services.process import RULES, ProcessConfig, RuleViolation, apply_event, load_process, parse_process
-from services.process.customer import CustomerState
-from services.process.deal_state import DealState
-from services.process.lead import LeadState
-from services.process.names import event_type, payload
+from sales import RULES, ProcessConfig, RuleViolation, apply_event, load_process, parse_process
+from sales.customer import CustomerState
+from sales.deal_state import DealState
+from sales.lead import LeadState
+from sales.names import event_type, payload
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "tests" / "data" / "events"

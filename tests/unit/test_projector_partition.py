@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from events import Envelope, parse_event, serialize_event
 from projections import funnel, kpi_fold, org, pipeline, rep_activity
-from services.process.config import default_process
+from sales.process import default_process
 from services.projector.partition import POSITION, PartitionProjection, split_storage_key
 from services.projector.readmodels import ReadModel, read_models
 from services.projector.store import MemoryStore, PartitionStore, RocksStore

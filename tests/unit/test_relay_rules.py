@@ -6,8 +6,8 @@ from aiokafka.partitioner import DefaultPartitioner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.intake.relay import partition_for, rows_to_send
-from services.intake.store import IntakeRow
+from services.outbox.relay import partition_for, rows_to_send
+from services.writemodel.outcomes import IntakeRow
 
 
 def row(seq: int, key: str) -> IntakeRow:

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 
 from events import EVENT_TYPES, parse_event
-from services.intake.store import Outcome
-from services.process.config import load_process
+from sales.process import load_process
 from services.settings import Settings
 from services.simulator import SimConfig, simulate, simulate_envelopes
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
+from services.writemodel.outcomes import Outcome
 
 START = date(2026, 1, 5)
 MEAN_DEAL = 25_000

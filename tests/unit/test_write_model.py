@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 
 from events import Envelope, parse_event
-from services.intake.store import Outcome
-from services.process.config import load_process
+from sales.process import load_process
 from services.settings import Settings
 from services.writemodel.aggregates import GENESIS, chain_hash
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
+from services.writemodel.outcomes import Outcome
 
 SAMPLES = Path(__file__).resolve().parents[1] / "data" / "events"
 

@@ -1,6 +1,6 @@
 """The deal: from the qualification that opens it, through the pipeline, to won or lost.
 
-Business rules (names in `services.process.rules`):
+Business rules (names in `sales.rules`):
 
 - A deal is opened by its lead's `LeadQualified` (which lives in the lead's stream and names the
   deal) at the process's ``open_stage``; any other event for a deal never opened is
@@ -10,7 +10,7 @@ Business rules (names in `services.process.rules`):
   a later stage is ``reached_by`` moves the deal there, under the same skip and entry rules as an
   explicit move; a fact never moves a deal backward.
 - An objection is raised once and resolved once, and only if it was raised.
-- `DealStageChanged` follows `services.process.stages` (mismatch, skip, backward, entry, reopen).
+- `DealStageChanged` follows `sales.stages` (mismatch, skip, backward, entry, reopen).
 - `DealWon` / `DealLost` close an open deal from the stages ``won_from`` / ``lost_from`` list;
   the contract already guarantees a win's amount and 100 % splits and a loss's reason (re-checked
   here for the splits, so no state ever holds a bad win).
@@ -28,11 +28,11 @@ from events.deals import DealLost, DealStageChanged, DealWon, ProposalSent
 from events.envelope import Envelope
 from events.presentation import ObjectionRaised, ObjectionResolved, SolutionPresented
 from events.qualification import BantAnswers, LeadQualified, NeedsAssessed
-from services.process.config import ProcessConfig
-from services.process.deal_state import DealState, require
-from services.process.names import event_type, payload
-from services.process.rules import RuleViolation
-from services.process.stages import check_move, check_stage_change, reached_stage
+from sales.deal_state import DealState, require
+from sales.names import event_type, payload
+from sales.process import ProcessConfig
+from sales.rules import RuleViolation
+from sales.stages import check_move, check_stage_change, stage_reached
 
 HANDLES = frozenset(
     {
@@ -82,8 +82,8 @@ def decide(state: DealState | None, event: Envelope, process: ProcessConfig) -> 
     require(state, process.prerequisites_of(event_type(event)), process, event_type(event))
     _check_fact(state, event, process)
     after = _record(state, event)
-    target = reached_stage(after, event_type(event), process)
-    if target is not None:
+    target = stage_reached(after.stage, event_type(event), process)
+    if target != after.stage:
         check_move(after.stage, target, process)
         require(after, process.stage(target).requires, process, f"{event_type(event)} moving to {target!r}")
 
@@ -124,8 +124,8 @@ def evolve(state: DealState | None, event: Envelope, process: ProcessConfig) -> 
     if state is None:
         raise ValueError(f"{event_type(event)} for a deal that was never opened")
     after = _record(state, event)
-    target = reached_stage(after, event_type(event), process)
-    if target is None:
+    target = stage_reached(after.stage, event_type(event), process)
+    if target == after.stage:
         return after
     return replace(after, stage=target, stage_changes=after.stage_changes + 1)
 

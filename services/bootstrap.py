@@ -7,18 +7,18 @@ import asyncio
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
+from services import faust_tuning
+from services.channels import Channels
+from services.contracts.views import register_contract_views
+from services.gate.http import register_views
+from services.gauges.export import register_gauges
+from services.ingestor.agent import register_ingestor
 from services.metrics import REGISTRY
 from services.projector.readmodels import read_models
 from services.projector.service import Projector
+from services.queries.views import register_kpi_views, register_query_views
 from services.settings import Settings
-from services.worker import faust_tuning
-from services.worker.channels import Channels
-from services.worker.contract_views import register_contract_views
-from services.worker.gauges import register_gauges
-from services.worker.ingestor import register_ingestor
-from services.worker.query_views import register_kpi_views, register_query_views
-from services.worker.runtime import Runtime
-from services.worker.views import register_views
+from services.writemodel.recorder import Runtime
 
 
 def create_app(settings: Settings) -> faust.App:

@@ -35,7 +35,7 @@ from events.deals import CLOSED_STAGES, StageName
 DEFAULT_PROCESS_FILE = Path(__file__).with_name("default_process.toml")
 
 Condition = Literal["bant", "needs_assessed", "solution_presented", "proposal_sent", "objections_resolved"]
-"""What must hold of a deal to enter a stage or to record a fact (see `services.process.deal_state`)."""
+"""What must hold of a deal to enter a stage or to record a fact (see `sales.deal_state`)."""
 CONDITIONS: tuple[str, ...] = get_args(Condition)
 
 BantCriterion = Literal["budget", "authority", "need", "timeline"]
@@ -227,7 +227,7 @@ def load_process(path: Path | None = None) -> ProcessConfig:
 
 @cache
 def default_process() -> ProcessConfig:
-    """The default sales process of DOMAIN.md, shipped as `services/process/default_process.toml`."""
+    """The default sales process of DOMAIN.md, shipped as `sales/default_process.toml`."""
     return parse_process(DEFAULT_PROCESS_FILE.read_text(encoding="utf-8"), DEFAULT_PROCESS_FILE.name)
 
 

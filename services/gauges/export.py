@@ -4,7 +4,7 @@ Lag is per worker (what this worker still has to read). Business gauges (the pip
 quota attainment by team) are computed from the merged read models by one worker only, the relay
 leader, so a Prometheus sum across workers never counts a deal twice; bounded labels only (stage,
 currency, team, bucket), never a deal or a rep. The passes over whole read models run in a child
-process (`services.worker.business_gauges`), so they never stall the projector's event loop.
+process (`services.gauges.business`), so they never stall the projector's event loop.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 
 import faust
 
+from services.gauges.business import business_numbers
 from services.metrics import (
     ATTAINMENT_REPS,
     CONSUMER_LAG,
@@ -25,9 +26,8 @@ from services.metrics import (
     PIPELINE_WEIGHTED_VALUE,
 )
 from services.projector.service import Projector
-from services.worker.business_gauges import business_numbers
-from services.worker.fanout import partial_bodies
-from services.worker.runtime import Runtime
+from services.queries.fanout import partial_bodies
+from services.writemodel.recorder import Runtime
 
 log = logging.getLogger(__name__)
 BUSINESS = (PIPELINE_OPEN_VALUE, PIPELINE_WEIGHTED_VALUE, PIPELINE_OPEN_DEALS, ATTAINMENT_REPS)
@@ -50,7 +50,7 @@ def refresh_lag(app: faust.App) -> None:
 
 
 class BusinessGauges:
-    """Refreshes the business gauges from a child process (`services.worker.business_gauges`)."""
+    """Refreshes the business gauges from a child process (`services.gauges.business`)."""
 
     def __init__(self, projector: Projector, runtime: Runtime) -> None:
         self.projector, self.runtime = projector, runtime

@@ -21,9 +21,9 @@ from projections.kpi_scope import KpiValue, Membership, Scope
 from projections.kpis import kpi_report
 from projections.periods import period_days, period_key
 from services.projector.service import Projector
+from services.queries.fanout import PARTIALS, coverage, partials_body, peer_bodies, read_body
 from services.settings import Settings
-from services.worker.fanout import PARTIALS, coverage, partials_body, peer_bodies, read_body
-from services.worker.runtime import Runtime
+from services.writemodel.recorder import Runtime
 
 GROUPINGS: dict[str, pipeline.GroupBy] = {
     "stage": "stage",

@@ -1,9 +1,9 @@
 """The customer: the account a won deal created, followed up, nurtured, renewed, expanded or lost.
 
-Business rules (names in `services.process.rules`):
+Business rules (names in `sales.rules`):
 
 - A customer exists once a deal is won for it: `DealWon` (keyed by the deal) opens or updates the
-  customer it names (see `services.process.routing.opens`). Winning again after a churn makes the
+  customer it names (see `sales.routing.opens`). Winning again after a churn makes the
   customer active again; a win is always accepted on the customer side.
 - Renewals, expansions and churn need a customer with a won deal (``customer_unknown``) that has
   not churned (``customer_churned``): churning twice, or renewing what was lost, contradicts the
@@ -26,10 +26,10 @@ from typing import Any
 from events.customers import CustomerChurned, CustomerExpanded, CustomerRenewed, FollowUpDone, NurtureTouch
 from events.deals import DealWon
 from events.envelope import Envelope
-from services.process import snapshot
-from services.process.config import ProcessConfig
-from services.process.names import event_type, payload
-from services.process.rules import RuleViolation
+from sales import snapshot
+from sales.names import event_type, payload
+from sales.process import ProcessConfig
+from sales.rules import RuleViolation
 
 STATE_VERSION = 1
 HANDLES = frozenset(

@@ -15,7 +15,7 @@ import faust
 from faust.web import Request, Response, View
 
 from events import Envelope, Reason, Rejection
-from services.gate import (
+from services.admission import (
     ID_CONFLICT,
     RULE_VIOLATION,
     SOURCE_MISMATCH,
@@ -24,10 +24,10 @@ from services.gate import (
     count_outcomes,
     count_rejection,
 )
-from services.intake.store import Appended, Outcome
+from services.channels import Channels
 from services.projector.service import Projector
-from services.worker.channels import Channels
-from services.worker.runtime import Runtime
+from services.writemodel.outcomes import Appended, Outcome
+from services.writemodel.recorder import Runtime
 
 STATUS_BY_REASON = {
     Reason.TOO_LARGE: 413,

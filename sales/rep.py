@@ -1,6 +1,6 @@
 """The rep: onboarded, moved between teams, put on plans, paid, and eventually leaving.
 
-Business rules (names in `services.process.rules`):
+Business rules (names in `sales.rules`):
 
 - A rep is onboarded while not active (``rep_already_active``); one who left may be onboarded
   again (a rehire).
@@ -23,10 +23,10 @@ from typing import Any
 from events.envelope import Envelope
 from events.incentives import CompPlanAssigned, PayoutApproved
 from events.organisation import RepLeft, RepMovedTeam, RepOnboarded
-from services.process import snapshot
-from services.process.config import ProcessConfig
-from services.process.names import event_type, payload
-from services.process.rules import RuleViolation
+from sales import snapshot
+from sales.names import event_type, payload
+from sales.process import ProcessConfig
+from sales.rules import RuleViolation
 
 STATE_VERSION = 1
 HANDLES = frozenset(

@@ -3,7 +3,7 @@
 **Aggregates.** Every event type belongs to one aggregate, ``(kind, key)``, whose key is the
 event's partition key (`Envelope.partition_key`): leads (prospecting, activities and the
 qualification decision), deals, customers, reps, teams, territories, objectives, quotas, plans and
-SPIFFs. Kinds in `KINDS_WITH_RULES` have a state and rules (`services.process.lead`, ...); the
+SPIFFs. Kinds in `KINDS_WITH_RULES` have a state and rules (`sales.lead`, ...); the
 others only count their events: their state is ``{"events": n}``.
 
 **Cross-aggregate effects.** Two events also change an aggregate they are not keyed by:
@@ -38,15 +38,15 @@ from typing import Any, Generic, Protocol, TypeAlias, TypeVar
 from events.deals import DealWon
 from events.envelope import Envelope
 from events.qualification import LeadQualified
-from services.process import customer, deal, lead, plan, quota, rep
-from services.process.config import ProcessConfig
-from services.process.customer import CustomerState
-from services.process.deal_state import DealState
-from services.process.lead import LeadState
-from services.process.names import event_type, payload
-from services.process.plan import PlanState
-from services.process.quota import QuotaState
-from services.process.rep import RepState
+from sales import customer, deal, lead, plan, quota, rep
+from sales.customer import CustomerState
+from sales.deal_state import DealState
+from sales.lead import LeadState
+from sales.names import event_type, payload
+from sales.plan import PlanState
+from sales.process import ProcessConfig
+from sales.quota import QuotaState
+from sales.rep import RepState
 
 Aggregate: TypeAlias = tuple[str, str]
 """``(kind, key)``, e.g. ``("deal", "deal-001")``."""

@@ -9,15 +9,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from events import Envelope
+from sales.process import load_process
+from services.auth.keys import ApiKeys
 from services.db import parse_database_url
-from services.intake.keys import ApiKeys
-from services.intake.lease import lease_for
-from services.intake.relay import Relay
-from services.intake.store import Appended
-from services.process.config import load_process
+from services.outbox.lease import lease_for
+from services.outbox.relay import Relay
 from services.settings import Settings
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
+from services.writemodel.outcomes import Appended
 
 log = logging.getLogger(__name__)
 

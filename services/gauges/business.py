@@ -19,9 +19,9 @@ from typing import Any
 from projections import kpi_fold, org, pipeline
 from projections.kpi_attainment import attainment_distribution
 from projections.periods import local_day, period_key
-from services.process.config import ProcessConfig
+from sales.process import ProcessConfig
 from services.projector.readmodels import ReadModel, read_models
-from services.worker.fanout import read_body
+from services.queries.fanout import read_body
 
 
 @dataclass(frozen=True)

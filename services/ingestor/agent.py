@@ -15,12 +15,12 @@ import faust
 from faust.types import EventT, StreamT
 
 from events import Envelope, Rejection
-from services.gate import ID_CONFLICT, RULE_VIOLATION, admit, count_outcomes, count_rejection
-from services.intake.store import Outcome
-from services.kafka_binding import as_structured
-from services.worker.channels import Channels
-from services.worker.deadletter import send_to_deadletter
-from services.worker.runtime import Runtime
+from services.admission import ID_CONFLICT, RULE_VIOLATION, admit, count_outcomes, count_rejection
+from services.channels import Channels
+from services.deadletter import send_to_deadletter
+from services.ingestor.binding import as_structured
+from services.writemodel.outcomes import Outcome
+from services.writemodel.recorder import Runtime
 
 log = logging.getLogger(__name__)
 STAGE = "ingest"

@@ -1,6 +1,6 @@
 """The lead: captured, worked by activities, then qualified into a deal or disqualified.
 
-Business rules (names in `services.process.rules`):
+Business rules (names in `sales.rules`):
 
 - A lead is captured once (``lead_already_captured``) and decided once: qualified
   (``lead_already_qualified``) or disqualified (``lead_disqualified``), and only after it was
@@ -24,11 +24,11 @@ from typing import Any
 from events.envelope import Envelope
 from events.prospecting import LeadCaptured
 from events.qualification import LeadDisqualified, LeadQualified
-from services.process import snapshot
-from services.process.config import ProcessConfig
-from services.process.deal import bant_met
-from services.process.names import event_type, payload
-from services.process.rules import RuleViolation
+from sales import snapshot
+from sales.deal import bant_met
+from sales.names import event_type, payload
+from sales.process import ProcessConfig
+from sales.rules import RuleViolation
 
 STATE_VERSION = 1
 ACTIVITIES = frozenset(

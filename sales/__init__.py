@@ -7,17 +7,17 @@ clock or environment. The process is configurable per organisation (`load_proces
     process = load_process(None)                       # the shipped default
     states = apply_event(event, {target: stored_state_of(target) for target in targets(event)}, process)
 
-See `services.process.routing` for how the write model uses it.
+See `sales.routing` for how the write model uses it.
 """
 
-from services.process.config import (
+from sales.process import (
     ProcessConfig,
     ProcessConfigError,
     load_process,
     parse_process,
     stage_probability,
 )
-from services.process.routing import (
+from sales.routing import (
     KINDS,
     KINDS_WITH_RULES,
     aggregate_of,
@@ -29,7 +29,7 @@ from services.process.routing import (
     opens,
     targets,
 )
-from services.process.rules import RULES, Rule, RuleViolation
+from sales.rules import RULES, Rule, RuleViolation
 
 __all__ = [
     "KINDS",

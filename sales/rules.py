@@ -84,7 +84,7 @@ class RuleViolation(Exception):
 
     def __init__(self, rule: str, message: str) -> None:
         if rule not in RULES:
-            raise ValueError(f"unregistered rule {rule!r}: add it to services.process.rules")
+            raise ValueError(f"unregistered rule {rule!r}: add it to sales.rules")
         super().__init__(f"{rule}: {message}")
         self.rule = rule
         self.message = message

@@ -19,10 +19,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from events.deals import DealStageChanged
-from services.process.config import ProcessConfig
-from services.process.deal_state import DealState, require
-from services.process.rules import RuleViolation
+from events.deals import DealLost, DealStageChanged, DealWon
+from events.envelope import Envelope
+from sales.deal_state import DealState, require
+from sales.names import event_type
+from sales.process import ProcessConfig
+from sales.rules import RuleViolation
 
 
 def check_stage_change(state: DealState, event: DealStageChanged, process: ProcessConfig) -> None:
@@ -82,11 +84,25 @@ def check_reopen(state: DealState, from_stage: str | None, at: datetime, process
         )
 
 
-def reached_stage(state: DealState, event_type: str, process: ProcessConfig) -> str | None:
-    """The later stage a fact of this type moves the open deal into, or None if it stays put."""
-    target = process.stage_reached_by(event_type)
-    here = process.position(state.stage)
-    if target is None or here is None or not state.is_open:
-        return None
+def stage_reached(stage: str, fact_type: str, process: ProcessConfig) -> str:
+    """Where a fact of ``fact_type`` leaves a deal in ``stage``: the stage the fact is ``reached_by``
+    when that is later, else where it is. A fact never moves a deal back, and never moves a closed
+    deal or one in a stage the process no longer defines (neither has a position)."""
+    target, here = process.stage_reached_by(fact_type), process.position(stage)
+    if target is None or here is None:
+        return stage
     there = process.position(target.name)
-    return target.name if there is not None and there > here else None
+    return target.name if there is not None and there > here else stage
+
+
+def stage_after(stage: str, event: Envelope, process: ProcessConfig) -> str:
+    """A deal's stage after ``event``, given its stage before (``won``/``lost`` when closed).
+
+    The one statement of how an accepted event moves a deal, shared by the write model
+    (`sales.deal`), the pipeline and the KPIs' deal path, so the two sides cannot drift.
+    """
+    if isinstance(event, DealWon | DealLost):
+        return "won" if isinstance(event, DealWon) else "lost"
+    if isinstance(event, DealStageChanged):
+        return event.data.to_stage
+    return stage_reached(stage, event_type(event), process)

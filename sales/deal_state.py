@@ -21,8 +21,8 @@ from typing import Any
 
 from events.deals import CLOSED_STAGES
 from events.money import Money
-from services.process.config import ProcessConfig
-from services.process.rules import RuleViolation
+from sales.process import ProcessConfig
+from sales.rules import RuleViolation
 
 STATE_VERSION = 1
 

@@ -16,10 +16,10 @@ from typing import Any
 
 from events.envelope import Envelope
 from events.objectives import QuotaAssigned
-from services.process import snapshot
-from services.process.config import ProcessConfig
-from services.process.names import event_type
-from services.process.rules import RuleViolation
+from sales import snapshot
+from sales.names import event_type
+from sales.process import ProcessConfig
+from sales.rules import RuleViolation
 
 STATE_VERSION = 1
 HANDLES = frozenset({"QuotaAssigned"})

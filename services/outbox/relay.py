@@ -6,7 +6,7 @@ a batch before saving its position. If the relay is killed between an ack and th
 the next start reads the last record of each partition: everything up to that record's seq is on
 that partition already (per-partition order is guaranteed), so exactly those rows are skipped.
 
-Only one relay may run per event store: a `Lease` (services.intake.lease) elects it; other
+Only one relay may run per event store: a `Lease` (services.outbox.lease) elects it; other
 workers wait and take over when the holder dies.
 """
 
@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
 
-from services.intake.lease import Lease
-from services.intake.store import IntakeRow, IntakeStore
 from services.metrics import RELAY_POSITION, RELAYED
+from services.outbox.lease import Lease
+from services.writemodel.outcomes import IntakeRow, IntakeStore
 
 log = logging.getLogger(__name__)
 SEQ_HEADER = "salesledger.seq"

@@ -13,8 +13,8 @@ from typing import Any
 
 from events import Envelope, Reason, Rejection, parse_event
 from events.parse import parse_document
-from services.intake.store import Appended, Outcome
 from services.metrics import DUPLICATES, EVENTS_ACCEPTED, EVENTS_REJECTED, type_label
+from services.writemodel.outcomes import Appended, Outcome
 
 SOURCE_MISMATCH = "source_mismatch"
 ID_CONFLICT = "id_conflict"

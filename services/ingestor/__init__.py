@@ -1,0 +1,1 @@
+"""The Kafka ingestor: the inbound topic, through admission, into the write model."""

@@ -1,0 +1,1 @@
+"""Serving the route table on the Faust web server."""
