@@ -40,8 +40,9 @@ from events.deals import CLOSED_STAGES
 from events.envelope import Envelope
 from events.prospecting import LeadCaptured
 from events.qualification import LeadDisqualified, LeadQualified
-from projections.pipeline import DEAL_EVENTS, stage_after
+from projections.pipeline import DEAL_EVENTS
 from sales.process import ProcessConfig
+from sales.stages import stage_after
 
 PerStage: TypeAlias = Mapping[str, int]
 _STAGE_COUNTS = ("entered", "advanced", "skipped", "regressed", "lost_in")

@@ -80,16 +80,6 @@ class KpiCounters:
         )
 
 
-def activity_of(event: Envelope) -> tuple[str, KpiCounters] | None:
-    """The rep an activity counts for and what it adds, or None for events that are not activities.
-
-    A call counts whatever its outcome (a voicemail is work done); talk time is what the dialer
-    measured. A meeting is one meeting however many buyers attended.
-    """
-    rule = activity_rule(type(event))
-    return None if rule is None else rule(event)
-
-
 ActivityRule = Callable[[Any], tuple[str, KpiCounters]]
 
 

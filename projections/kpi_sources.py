@@ -39,12 +39,6 @@ Located = tuple[str, str, Record]
 """``(entity kind, entity id, record)``."""
 
 
-def records_of(event: Envelope, at: datetime) -> tuple[Located, ...]:
-    """The records ``event`` (which happened at ``at``, in UTC) adds, with the entity of each."""
-    rule = records_rule(type(event))
-    return () if rule is None else rule(event, at)
-
-
 RecordsRule = Callable[[Any, datetime], tuple[Located, ...]]
 
 

@@ -11,12 +11,10 @@ ever written while processing its own partition, so recovery can never restore a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
 S = TypeVar("S")
-E = TypeVar("E")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,12 +23,3 @@ class Positioned(Generic[S]):
 
     state: S
     offset: int = -1
-
-
-def apply_once(
-    current: Positioned[S], offset: int, event: E, evolve: Callable[[S, E], S]
-) -> Positioned[S] | None:
-    """Fold `event` at `offset` into `current`; None when it was already applied."""
-    if offset <= current.offset:
-        return None
-    return Positioned(evolve(current.state, event), offset)

@@ -1,7 +1,7 @@
-"""The ingestion gate shared by every transport: validate, stamp, store, count.
+"""Admission, shared by every transport: validate, stamp the recorded time, count the verdict.
 
-HTTP and the Kafka ingestor both call these, so an input gets the same verdict and the same
-reason whichever way it came in, and the metrics count accepted events exactly once.
+The HTTP gate and the Kafka ingestor both call these, so an input gets the same verdict and the
+same reason whichever way it came in, and the metrics count accepted events exactly once.
 """
 
 from __future__ import annotations
@@ -14,11 +14,8 @@ from typing import Any
 from events import Envelope, Reason, Rejection, parse_event
 from events.parse import parse_document
 from services.metrics import DUPLICATES, EVENTS_ACCEPTED, EVENTS_REJECTED, type_label
+from services.refusals import Refusal
 from services.writemodel.outcomes import Appended, Outcome
-
-SOURCE_MISMATCH = "source_mismatch"
-ID_CONFLICT = "id_conflict"
-RULE_VIOLATION = "rule_violation"
 
 
 def admit(raw: bytes, *, transport: str, max_bytes: int, now: datetime | None = None) -> Envelope:
@@ -44,8 +41,8 @@ def admit_document(document: Any, *, transport: str, max_bytes: int, now: dateti
     return event.recorded(now or datetime.now(UTC))
 
 
-def count_rejection(event_type: str, reason: str, transport: str) -> None:
-    EVENTS_REJECTED.labels(type_label(event_type), reason, transport).inc()
+def count_rejection(event_type: str, reason: Refusal | str, transport: str) -> None:
+    EVENTS_REJECTED.labels(type_label(event_type), str(reason), transport).inc()
 
 
 def count_outcomes(events: Sequence[Envelope], results: Sequence[Appended], transport: str) -> None:
@@ -57,6 +54,6 @@ def count_outcomes(events: Sequence[Envelope], results: Sequence[Appended], tran
         elif result.outcome is Outcome.DUPLICATE:
             DUPLICATES.labels(label, transport).inc()
         elif result.outcome is Outcome.CONFLICT:
-            EVENTS_REJECTED.labels(label, ID_CONFLICT, transport).inc()
+            EVENTS_REJECTED.labels(label, Refusal.ID_CONFLICT, transport).inc()
         else:
-            EVENTS_REJECTED.labels(label, RULE_VIOLATION, transport).inc()
+            EVENTS_REJECTED.labels(label, Refusal.RULE_VIOLATION, transport).inc()

@@ -1,34 +1,134 @@
-"""Wiring of the Faust application: one factory, nothing connects at import time."""
+"""The one place a worker is composed: the roles it runs (`SALESLEDGER_ROLES`, all by default),
+their dependencies, and the route table its web server serves. Nothing connects at import time.
+
+The path of an event, read off the rooms: the HTTP gate (`services.gate`) or the Kafka ingestor
+(`services.ingestor`) admits it (`services.admission`), the write model (`services.writemodel`)
+decides it under the sales process (`sales`) and records it, the outbox relay (`services.outbox`)
+copies it onto the canonical log, the projector (`services.projector`) folds it with the pure folds
+of `projections`, and the query API (`services.queries`) answers from the merged partials.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from functools import partial
 
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
+from sales.process import ProcessConfig, load_process
 from services import faust_tuning
+from services.auth.keys import ApiKeys
 from services.channels import Channels
-from services.contracts.views import register_contract_views
-from services.gate.http import register_views
-from services.gauges.export import register_gauges
+from services.contracts import asyncapi_document, event_schemas, openapi_document
+from services.contracts import handlers as contracts
+from services.db import parse_database_url
+from services.gate import http as gate
+from services.gauges.export import BusinessGauges, register_gauges
 from services.ingestor.agent import register_ingestor
 from services.metrics import REGISTRY
+from services.outbox.lease import lease_for
+from services.outbox.relay import Relay
 from services.projector.readmodels import read_models
 from services.projector.service import Projector
-from services.queries.views import register_kpi_views, register_query_views
+from services.queries import handlers as queries
+from services.queries.fanout import PARTIALS, FannedOut, own_partials
 from services.settings import Settings
-from services.writemodel.recorder import Runtime
+from services.web.faust import serve
+from services.web.health import health
+from services.web.routes import Route
+from services.writemodel.application import WriteModel
+from services.writemodel.environment import write_model_env
+from services.writemodel.recorder import Recorder
 
 
-def create_app(settings: Settings) -> faust.App:
-    """A Faust app with the ingestor, the relay, the projector and the HTTP API registered."""
+@dataclass
+class Worker:
+    """The parts one worker runs (None for a role it does not run)."""
+
+    settings: Settings
+    process: ProcessConfig
+    recorder: Recorder | None
+    relay: Relay | None
+    projector: Projector | None
+
+
+def compose(settings: Settings, canonical_url: str) -> Worker:
+    """Build the parts of the roles in ``settings.roles``: the sales process is loaded once, here."""
+    roles, process = settings.role_set, load_process(settings.process_file)
+    writes = bool(roles & {"gate", "ingestor", "relay"})
+    model = WriteModel(process, write_model_env(settings)) if writes else None
+    relay = None
+    if model is not None and "relay" in roles:
+        lease = lease_for(parse_database_url(settings.database_url), "relay")
+        relay = Relay(
+            model, settings.kafka_bootstrap_servers, settings.topic_events, lease, settings.relay_batch_size
+        )
+    recorder = None
+    if model is not None and roles & {"gate", "ingestor"}:
+        recorder = Recorder(model, relay.wake if relay is not None else lambda: None)
+    projector = None
+    if "projector" in roles:
+        projector = Projector(settings, read_models(process, settings.org_timezone), canonical_url)
+    return Worker(settings, process, recorder, relay, projector)
+
+
+def routes(worker: Worker, app: faust.App) -> list[Route]:
+    """Every endpoint this worker serves, one table (`/metrics` is Faust's Prometheus sensor)."""
+    settings, table = (
+        worker.settings,
+        [Route("GET", "/v1/health", partial(health, partial(readiness, worker, app)))],
+    )
+    if worker.recorder is not None and "gate" in settings.role_set:
+        bound = gate.Gate(
+            worker.recorder,
+            ApiKeys.from_url(settings.database_url),
+            settings.require_api_keys,
+            settings.max_event_bytes,
+            settings.max_batch_events,
+        )
+        table += [
+            Route("POST", "/v1/events", partial(gate.post_event, bound)),
+            Route("POST", "/v1/events:batch", partial(gate.post_batch, bound)),
+        ]
+    if worker.projector is not None and "queries" in settings.role_set:
+        reads = queries.Queries(FannedOut(worker.projector), worker.process, settings.org_timezone)
+        table += [
+            Route("GET", PARTIALS, partial(own_partials, worker.projector)),
+            Route("GET", "/v1/reps/activity", partial(queries.all_reps_activity, reads)),
+            Route("GET", "/v1/reps/{rep_id}/activity", partial(queries.rep_activity, reads)),
+            Route("GET", "/v1/pipeline", partial(queries.pipeline, reads)),
+            Route("GET", "/v1/funnel", partial(queries.funnel, reads)),
+            Route("GET", "/v1/kpis", partial(queries.kpis, reads)),
+            Route("GET", "/v1/forecast", partial(queries.forecast, reads)),
+            Route("GET", "/v1/leaderboards", partial(queries.leaderboard, reads)),
+        ]
+    published = contracts.Contracts(openapi_document(settings), asyncapi_document(settings), event_schemas())
+    table += [
+        Route("GET", "/v1/openapi.json", partial(contracts.openapi, published)),
+        Route("GET", "/v1/asyncapi.json", partial(contracts.asyncapi, published)),
+        Route("GET", contracts.SCHEMAS_PATH, partial(contracts.schema_index, published)),
+        Route("GET", contracts.SCHEMAS_PATH + "/{event_type}", partial(contracts.event_schema, published)),
+    ]
+    return table
+
+
+def readiness(worker: Worker, app: faust.App) -> tuple[bool, list[str]]:
+    """Ready when the worker holds partitions (Faust's, and the projector's) and is not rebalancing."""
+    projector = worker.projector
+    projecting = {f"{projector.topic}/{p}" for p in projector.owned()} if projector is not None else set()
+    assigned = sorted({f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment()} | projecting)
+    return bool(assigned) and not app.rebalancing, assigned
+
+
+def faust_app(settings: Settings) -> faust.App:
+    """The Faust application that hosts the roles: its consumer, producer, web server and timers."""
     faust_tuning.use_idempotent_producer()
     faust_tuning.share_the_interpreter_finely()
-    app = faust.App(
+    return faust.App(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
-        store=settings.store,
         datadir=str(settings.data_dir),
         autodiscover=False,
         web_enabled=True,
@@ -40,32 +140,38 @@ def create_app(settings: Settings) -> faust.App:
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        producer_linger=0.01,  # batch table changelog writes: one produce request per message otherwise
+        producer_linger=0.01,
         broker_commit_interval=1.0,
-        table_standby_replicas=0,
         broker_session_timeout=settings.consumer_session_timeout,
         broker_heartbeat_interval=min(3.0, settings.consumer_session_timeout / 3),
         consumer_group_instance_id=settings.worker_instance_id,
     )
-    runtime = Runtime.from_settings(settings)
+
+
+def create_app(settings: Settings) -> faust.App:
+    """A Faust app running the roles in ``settings.roles``, with their routes, tasks and timers."""
+    app = faust_app(settings)
+    worker = compose(settings, str(app.conf.canonical_url))
     channels = Channels.declare(app, settings)
-    models = read_models(runtime.store.process, settings.org_timezone)
-    projector = Projector(settings, models, str(app.conf.canonical_url))
-    register_ingestor(app, channels, runtime)
-    register_views(app, channels, runtime, projector)
-    register_query_views(app, projector, runtime)
-    register_kpi_views(app, projector, runtime)
-    register_gauges(app, projector, runtime)
-    register_contract_views(app, settings)
+    if worker.recorder is not None and "ingestor" in settings.role_set:
+        register_ingestor(app, channels, worker.recorder, settings)
+    serve(app, routes(worker, app))
     setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="salesledger_faust")
+    relay, projector = worker.relay, worker.projector
+    if relay is not None:
 
-    @app.task  # type: ignore[untyped-decorator]
-    async def relay_intake() -> None:
-        await runtime.relay.run(asyncio.Event())  # runs until the worker cancels it on shutdown
+        @app.task  # type: ignore[untyped-decorator]
+        async def relay_intake() -> None:
+            await relay.run(asyncio.Event())  # runs until the worker cancels it on shutdown
 
-    @app.task  # type: ignore[untyped-decorator]
-    async def project_read_models() -> None:
-        faust_tuning.freeze_startup_objects()
-        await projector.run()  # runs until the worker cancels it on shutdown, then leaves the group
+    if projector is not None:
+        leads = relay.lease.held if relay is not None else (lambda: False)
+        gauges = BusinessGauges(projector, leads, worker.process, settings.org_timezone)
+        register_gauges(app, gauges, settings.gauge_refresh_seconds)
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def project_read_models() -> None:
+            faust_tuning.freeze_startup_objects()
+            await projector.run()  # runs until the worker cancels it on shutdown, then leaves the group
 
     return app

@@ -77,4 +77,4 @@ async def send_to_deadletter(
         stage=stage, reason=reason, message=message, errors=errors, source=source, rule=rule
     )
     await topic.send(key=source.message.key, value=source.message.value, headers=headers)
-    DEADLETTERED.labels(stage, reason).inc()
+    DEADLETTERED.labels(stage, str(reason)).inc()

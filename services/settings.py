@@ -12,10 +12,12 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SALESLEDGER_"
+ROLES = ("gate", "ingestor", "relay", "projector", "queries")
+"""What a worker can do (`services.bootstrap`): each a room of `services/` with one entry function."""
 CACHE_ROOT = Path.home() / ".cache" / "salesledger"
 
 
@@ -87,6 +89,12 @@ class Settings(BaseSettings):
     web_host: str = Field("127.0.0.1", description="HTTP address the worker binds.")
     web_port: int = Field(6066, description="HTTP port of the worker (API, queries, /metrics).")
     log_level: str = Field("info", description="Log level of Salesledger processes.")
+    roles: str = Field(
+        ",".join(ROLES),
+        description="The roles this worker runs, comma-separated, from "
+        + ", ".join(ROLES)
+        + " (all by default; `queries` needs `projector`, whose partials it serves).",
+    )
 
     # --- Ingestion ---------------------------------------------------------------------------
     max_event_bytes: int = Field(
@@ -119,6 +127,24 @@ class Settings(BaseSettings):
         20_000, ge=0, description="Aggregates kept in memory by the write model (hot leads and deals)."
     )
     relay_batch_size: int = Field(2000, ge=1, description="Intake rows the relay sends per Kafka round trip.")
+
+    @field_validator("roles")
+    @classmethod
+    def _known_roles(cls, value: str) -> str:
+        chosen = [role.strip() for role in value.split(",") if role.strip()]
+        unknown = sorted(set(chosen) - set(ROLES))
+        if unknown or not chosen:
+            raise ValueError(f"roles: {', '.join(unknown) or 'none given'}; choose from {', '.join(ROLES)}")
+        if "queries" in chosen and "projector" not in chosen:
+            raise ValueError(
+                "roles: queries needs projector (a worker answers from the partials it projects)"
+            )
+        return ",".join(role for role in ROLES if role in chosen)
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        """The roles this worker runs."""
+        return frozenset(self.roles.split(","))
 
     @property
     def database_path(self) -> Path:

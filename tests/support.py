@@ -24,8 +24,8 @@ from aiokafka.structs import ConsumerRecord
 from events import Envelope
 from projections import funnel, org, pipeline
 from sales.process import ProcessConfig
-from services.queries.views import jsonable
 from services.settings import Settings
+from services.web.encoding import jsonable
 
 ROOT = Path(__file__).resolve().parents[1]
 T = TypeVar("T")

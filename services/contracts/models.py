@@ -1,6 +1,6 @@
 """The bodies and headers Salesledger sends, as pydantic models: the published schemas come from here.
 
-The views build plain dicts on the hot path; these models are the contract those dicts keep
+The handlers build plain dicts on the hot path; these models are the contract those dicts keep
 (``services.contracts`` turns them into OpenAPI and AsyncAPI schemas, and the schemathesis fuzz
 test checks every live response against them). Field names are the wire names.
 """
@@ -11,17 +11,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, Json, RootModel
 
-from events import Reason
-from services.gate import ID_CONFLICT, RULE_VIOLATION, SOURCE_MISMATCH
+from services.refusals import Refusal
 
-REJECTION_REASONS: tuple[str, ...] = (
-    *(reason.value for reason in Reason),
-    "not_an_array",
-    "too_many_events",
-    "unauthorized",
-    SOURCE_MISMATCH,
-    ID_CONFLICT,
-    RULE_VIOLATION,
+REJECTION_REASONS: tuple[str, ...] = tuple(
+    refusal.value
+    for refusal in Refusal
+    if refusal not in (Refusal.BAD_QUERY, Refusal.NOT_FOUND, Refusal.INTERNAL_ERROR)
 )
 """Every `reason` the HTTP API can answer with: the gate's reasons plus the API's own."""
 
@@ -219,6 +214,7 @@ class BadQuery(Body):
     status: Literal["rejected"]
     reason: Literal["bad_query"]
     message: str
+    errors: list[FieldError] = Field(default_factory=list)
 
 
 class Partials(Body):
@@ -245,8 +241,10 @@ class SchemaIndex(RootModel[dict[str, str]]):
 
 
 class NotFound(Body):
-    status: Literal["not_found"]
+    status: Literal["rejected"]
+    reason: Literal["not_found"]
     message: str
+    errors: list[FieldError] = Field(default_factory=list)
 
 
 # --- Kafka headers ------------------------------------------------------------------------------

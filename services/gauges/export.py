@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 
 import faust
 
+from sales.process import ProcessConfig
 from services.gauges.business import business_numbers
 from services.metrics import (
     ATTAINMENT_REPS,
@@ -27,7 +29,6 @@ from services.metrics import (
 )
 from services.projector.service import Projector
 from services.queries.fanout import partial_bodies
-from services.writemodel.recorder import Runtime
 
 log = logging.getLogger(__name__)
 BUSINESS = (PIPELINE_OPEN_VALUE, PIPELINE_WEIGHTED_VALUE, PIPELINE_OPEN_DEALS, ATTAINMENT_REPS)
@@ -52,25 +53,26 @@ def refresh_lag(app: faust.App) -> None:
 class BusinessGauges:
     """Refreshes the business gauges from a child process (`services.gauges.business`)."""
 
-    def __init__(self, projector: Projector, runtime: Runtime) -> None:
-        self.projector, self.runtime = projector, runtime
+    def __init__(
+        self, projector: Projector, leads: Callable[[], bool], process: ProcessConfig, timezone: str
+    ) -> None:
+        self.projector, self.leads, self.process, self.timezone = projector, leads, process, timezone
         self._pool: ProcessPoolExecutor | None = None
 
     async def refresh(self) -> None:
-        if not self.runtime.relay.lease.held():
+        if not self.leads():
             for gauge in BUSINESS:
                 gauge.clear()
             return
         bodies = {name: await partial_bodies(self.projector, name) for name in ("pipeline", "kpis", "org")}
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-        settings = self.runtime.settings
         numbers = await asyncio.get_running_loop().run_in_executor(
             self._pool,
             business_numbers,
             bodies,
-            self.runtime.store.process,
-            settings.org_timezone,
+            self.process,
+            self.timezone,
             datetime.now(UTC),  # stuck counts are not exported, so "now" only picks the quarter
         )
         for gauge in BUSINESS:
@@ -84,10 +86,10 @@ class BusinessGauges:
             ATTAINMENT_REPS.labels(team, bucket).set(reps)
 
 
-def register_gauges(app: faust.App, projector: Projector, runtime: Runtime) -> None:
-    business = BusinessGauges(projector, runtime)
+def register_gauges(app: faust.App, business: BusinessGauges, every: float) -> None:
+    """Refresh lag and the business gauges every ``every`` seconds."""
 
-    @app.timer(runtime.settings.gauge_refresh_seconds)  # type: ignore[untyped-decorator]
+    @app.timer(every)  # type: ignore[untyped-decorator]
     async def refresh_gauges() -> None:
         try:
             refresh_lag(app)

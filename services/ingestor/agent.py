@@ -15,19 +15,21 @@ import faust
 from faust.types import EventT, StreamT
 
 from events import Envelope, Rejection
-from services.admission import ID_CONFLICT, RULE_VIOLATION, admit, count_outcomes, count_rejection
+from services.admission import admit, count_outcomes, count_rejection
 from services.channels import Channels
 from services.deadletter import send_to_deadletter
 from services.ingestor.binding import as_structured
+from services.refusals import Refusal
+from services.settings import Settings
 from services.writemodel.outcomes import Outcome
-from services.writemodel.recorder import Runtime
+from services.writemodel.recorder import Recorder
 
 log = logging.getLogger(__name__)
 STAGE = "ingest"
 
 
-def register_ingestor(app: faust.App, channels: Channels, runtime: Runtime) -> None:
-    settings = runtime.settings
+def register_ingestor(app: faust.App, channels: Channels, recorder: Recorder, settings: Settings) -> None:
+    """The ingestor agent on ``channels.inbound``: one write-model transaction per batch taken."""
 
     async def validate(source: EventT[Any]) -> Envelope | None:
         """The admitted event, or None after routing the message to the dead-letter topic."""
@@ -51,7 +53,7 @@ def register_ingestor(app: faust.App, channels: Channels, runtime: Runtime) -> N
         except Exception as exc:  # a bug here must not lose the message
             log.exception("ingestor failed on %s", msg.tp)
             await send_to_deadletter(
-                channels.deadletter, source, stage=STAGE, reason="internal_error", message=repr(exc)
+                channels.deadletter, source, stage=STAGE, reason=Refusal.INTERNAL_ERROR, message=repr(exc)
             )
         return None
 
@@ -64,7 +66,7 @@ def register_ingestor(app: faust.App, channels: Channels, runtime: Runtime) -> N
             if not admitted:
                 continue
             events = [event for _, event in admitted]
-            results = await runtime.append_until_stored(events)
+            results = await recorder.append_until_stored(events)
             count_outcomes(events, results, "kafka")
             for (source, event), result in zip(admitted, results, strict=True):
                 if result.outcome is Outcome.CONFLICT:
@@ -72,7 +74,7 @@ def register_ingestor(app: faust.App, channels: Channels, runtime: Runtime) -> N
                         channels.deadletter,
                         source,
                         stage=STAGE,
-                        reason=ID_CONFLICT,
+                        reason=Refusal.ID_CONFLICT,
                         message=f"event id {event.id} was already accepted with different content",
                     )
                 elif result.outcome is Outcome.VIOLATION:
@@ -80,7 +82,7 @@ def register_ingestor(app: faust.App, channels: Channels, runtime: Runtime) -> N
                         channels.deadletter,
                         source,
                         stage=STAGE,
-                        reason=RULE_VIOLATION,
+                        reason=Refusal.RULE_VIOLATION,
                         message=result.message or "",
                         rule=result.rule,
                     )

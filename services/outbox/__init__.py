@@ -1,1 +1,2 @@
-"""The outbox: the relay that copies recorded events, in order and once, onto the canonical log, and the lease that lets one relay run per event store."""
+"""The outbox: the relay that copies recorded events onto the canonical log, in order and once,
+and the lease that lets one relay run per event store."""

@@ -18,6 +18,8 @@ import aiohttp
 import orjson
 
 from services.projector.service import Projector
+from services.refusals import Refusal
+from services.web.routes import Call, Reply, refusal
 
 log = logging.getLogger(__name__)
 PARTIALS = "/v1/internal/partials/{name}"
@@ -78,3 +80,40 @@ async def fetch(http: aiohttp.ClientSession, url: str) -> bytes | None:
 
 def coverage(covered: Iterable[int], partitions: int) -> dict[str, int]:
     return {"partitions_covered": len(set(covered)), "partitions_total": partitions}
+
+
+class FannedOut:
+    """The read side of a worker: its own partials merged with every peer's (`ReadSide`)."""
+
+    def __init__(self, projector: Projector) -> None:
+        self.projector = projector
+
+    def names(self) -> frozenset[str]:
+        return frozenset(model.name for model in self.projector.models)
+
+    async def states(self, name: str) -> tuple[list[tuple[str, Any]], dict[str, int]]:
+        """(key, state) of every partial of read model ``name``, from every worker, and coverage."""
+        projector = self.projector
+        model = next(model for model in projector.models if model.name == name)
+        own, covered = projector.partials(name), projector.owned()  # a snapshot, read in the thread
+        bodies = await peer_bodies(projector, PARTIALS.format(name=name))
+
+        def decoded() -> tuple[list[tuple[str, Any]], set[int]]:
+            states = [(key, model.decode(key, stored).state) for _, key, stored in own()]
+            partitions = set(covered)
+            for body in bodies:
+                theirs, their_partitions = read_body(body)
+                states.extend((key, model.loaded(key, stored).state) for _, key, stored in theirs)
+                partitions |= their_partitions
+            return states, partitions
+
+        states, partitions = await asyncio.to_thread(decoded)
+        return states, coverage(partitions, projector.settings.topic_partitions)
+
+
+async def own_partials(projector: Projector, call: Call) -> Reply:
+    """`GET /v1/internal/partials/{name}`: this worker's own partials (for the worker answering)."""
+    name = call.path["name"]
+    if name not in {model.name for model in projector.models}:
+        return refusal(Refusal.NOT_FOUND, f"no read model {name!r}")
+    return Reply(200, raw=await partials_body(projector, name))

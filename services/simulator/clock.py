@@ -27,13 +27,6 @@ def on_or_after(day: date) -> date:
     return day
 
 
-def on_or_before(day: date) -> date:
-    """``day`` if it is a business day, else the previous one."""
-    while not is_business_day(day):
-        day -= ONE_DAY
-    return day
-
-
 def add_business_days(day: date, count: int) -> date:
     """The business day ``count`` business days after (or, if negative, before) ``day``."""
     step = ONE_DAY if count >= 0 else -ONE_DAY

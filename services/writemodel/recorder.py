@@ -1,53 +1,40 @@
-"""The worker's own dependencies, built once from settings: write model, API keys, relay."""
+"""The write side as the gate and the ingestor use it: record a batch, then wake the outbox relay.
+
+`WriteModel.record` blocks on the database, so it runs in a thread; one writer per process (the
+database serialises writers across processes).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import threading
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 
 from events import Envelope
-from sales.process import load_process
-from services.auth.keys import ApiKeys
-from services.db import parse_database_url
-from services.outbox.lease import lease_for
-from services.outbox.relay import Relay
-from services.settings import Settings
 from services.writemodel.application import WriteModel
-from services.writemodel.environment import write_model_env
 from services.writemodel.outcomes import Appended
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Runtime:
-    settings: Settings
-    store: WriteModel
-    keys: ApiKeys
-    relay: Relay
-    _writing: threading.Lock = field(default_factory=threading.Lock)
+class Recorder:
+    """Records batches durably in the write model and tells the relay there is more to send."""
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
-        store = WriteModel(load_process(settings.process_file), write_model_env(settings))
-        lease = lease_for(parse_database_url(settings.database_url), "relay")
-        relay = Relay(
-            store, settings.kafka_bootstrap_servers, settings.topic_events, lease, settings.relay_batch_size
-        )
-        return cls(settings, store, ApiKeys.from_url(settings.database_url), relay)
+    def __init__(self, model: WriteModel, recorded: Callable[[], None] = lambda: None) -> None:
+        self.model = model
+        self._recorded = recorded
+        self._writing = threading.Lock()
 
     async def append(self, events: Sequence[Envelope]) -> list[Appended]:
         """Record a batch durably (in a thread: the database blocks) and wake the relay."""
         results = await asyncio.to_thread(self._record, events)
-        self.relay.wake()
+        self._recorded()
         return results
 
     def _record(self, events: Sequence[Envelope]) -> list[Appended]:
-        with self._writing:  # one writer per process; the database serialises across processes
-            return self.store.record(events)
+        with self._writing:
+            return self.model.record(events)
 
     async def append_until_stored(self, events: Sequence[Envelope]) -> list[Appended]:
         """As `append`, retrying a failing store instead of losing the batch (blocks the partition)."""

@@ -7,7 +7,7 @@ events name another source and are refused (403, as documented), so a second tes
 bodies the generator would not think of (nesting deeper than Python parses, lone surrogates) are
 sent by hand.
 
-The schema is loaded at collection time from `services.contracts.documents` (schemathesis' lazy
+The schema is loaded at collection time from `services.contracts` (schemathesis' lazy
 `from_fixture` loader does not run under pytest 9), and the first test checks that the worker
 serves exactly that document, so what is fuzzed is what is served.
 
@@ -61,7 +61,7 @@ def auth(worker: WorkerProcess) -> dict[str, str]:
 
 def test_the_worker_serves_the_document_fuzzed_here(worker: WorkerProcess) -> None:
     response = worker.get("/v1/openapi.json")
-    assert response.status_code == 200, "is register_contract_views(app, settings) called in create_app?"
+    assert response.status_code == 200, "are the contract routes in services.bootstrap.routes?"
     assert response.json() == DOCUMENT
 
 

@@ -15,12 +15,17 @@ from openapi_spec_validator import validate
 from events import EVENT_TYPES, parse_event
 from projections.rep_activity import RepActivity
 from services import contracts
-from services.api_models import REJECTION_REASONS, CanonicalHeaders, DeadLetterHeaders, RepActivityCounts
-from services.intake.relay import SEQ_HEADER, STORE_HEADER
-from services.kafka_binding import as_structured
+from services.bootstrap import create_app
+from services.contracts.models import (
+    REJECTION_REASONS,
+    CanonicalHeaders,
+    DeadLetterHeaders,
+    RepActivityCounts,
+)
+from services.deadletter import deadletter_headers
+from services.ingestor.binding import as_structured
+from services.outbox.relay import SEQ_HEADER, STORE_HEADER
 from services.settings import Settings
-from services.worker import create_app
-from services.worker.deadletter import deadletter_headers
 from tests.samples import call_logged, lead_captured
 
 ROOT = Path(__file__).resolve().parents[2]

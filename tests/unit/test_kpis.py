@@ -11,7 +11,6 @@ import json
 import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +21,6 @@ from hypothesis import strategies as st
 from events.envelope import Envelope
 from events.parse import parse_document
 from projections.kpi_fold import (
-    Partial,
     contributions,
     decode_partial,
     encode_partial,
@@ -31,8 +29,9 @@ from projections.kpi_fold import (
 )
 from projections.kpi_scope import KpiValue
 from projections.kpis import KpiBook, Scope, fold, kpi_report
-from projections.positions import Positioned, apply_once
 from sales.process import ProcessConfig, load_process, parse_process
+from services.projector.readmodels import read_models
+from tests.delivery import delivered_twice
 from tests.samples import SAMPLES, latest_sample, money, sample_event
 
 PROCESS = load_process(None)
@@ -688,24 +687,15 @@ def test_permuting_events_does_not_change_any_kpi(history: list[Envelope], rando
     assert reports(fold(shuffled, TZ)) == reports(fold(history, TZ))
 
 
-def _evolve_key(key: str, state: Partial | None, event: Envelope) -> Partial | None:
-    return evolve(state, key, event, TZ)
-
-
 @settings(max_examples=60, deadline=None)
 @given(histories(), st.lists(st.integers(0, 3), min_size=30, max_size=30))
 def test_partials_per_partition_merge_to_the_fold_of_the_whole_history(
     history: list[Envelope], partitions: list[int]
 ) -> None:
-    partials: dict[tuple[int, str], Positioned[Partial | None]] = {}
-    for offset, (event, partition) in enumerate(zip(history, partitions, strict=False)):
-        for key, _ in contributions(event, TZ):
-            current = partials.get((partition, key), Positioned(None))
-            folder = partial(_evolve_key, key)
-            for _delivery in range(2):  # at-least-once: every event is delivered twice
-                current = apply_once(current, offset, event, folder) or current
-            partials[(partition, key)] = current
-    merged = merge_partials(((key, p.state) for (_, key), p in partials.items() if p.state), TZ)
+    kpis = next(m for m in read_models(PROCESS, TZ) if m.name == "kpis")
+    routed = list(zip(history, partitions, strict=False))
+    partials = delivered_twice(routed, kpis)  # the projector's own code, every event delivered twice
+    merged = merge_partials(((key, state) for key, state in partials if state), TZ)
     assert merged == fold(history, TZ)
     assert reports(merged) == reports(fold(history, TZ))
 

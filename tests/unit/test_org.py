@@ -14,7 +14,10 @@ from hypothesis import strategies as st
 from events.envelope import Envelope
 from projections import org
 from projections.org import OrgState, owner_of, team_of, territories_of
-from tests.unit.test_pipeline import PROPERTY, fold_in_partitions, interleave
+from sales.process import load_process
+from services.projector.readmodels import read_models
+from tests.delivery import delivered_twice
+from tests.unit.test_pipeline import PROPERTY, interleave, routed_by_key
 from tests.unit.test_process_story import make
 
 D = date.fromisoformat
@@ -166,8 +169,9 @@ def test_order_of_independent_events_partitions_and_redelivery_change_nothing(
     whole = org.fold(events)
     shuffled = interleave(streams_of(events), rng)
     assert org.fold(shuffled) == whole
-    partials = fold_in_partitions(shuffled, org.key_of, org.evolve, lambda _key: OrgState(), partitions, salt)
-    assert reduce(org.merge, (p.state for p in partials.values()), OrgState()) == whole
+    model = next(m for m in read_models(load_process(None), "UTC") if m.name == "org")
+    partials = delivered_twice(routed_by_key(shuffled, org.key_of, partitions, salt), model)
+    assert reduce(org.merge, (state for _, state in partials), OrgState()) == whole
 
 
 @PROPERTY

@@ -13,7 +13,6 @@ import zlib
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from functools import partial
 from typing import Any, TypeVar
 
 import pytest
@@ -24,9 +23,10 @@ from events.envelope import Envelope
 from projections import org as org_fold
 from projections import pipeline
 from projections.pipeline import DealView, PipelineRow, StuckDeal
-from projections.positions import Positioned, apply_once
 from sales import ProcessConfig, RuleViolation
 from sales.deal_state import DealState
+from services.projector.readmodels import read_models
+from tests.delivery import delivered_twice
 from tests.unit.test_process_config import FOUR_STAGES
 from tests.unit.test_process_story import DEFAULT, Ledger, all_samples, make, process_from
 
@@ -268,29 +268,15 @@ def interleave(streams: Iterable[list[E]], rng: random.Random) -> list[E]:
     return merged
 
 
-def fold_in_partitions(
-    events: Iterable[E],
-    key_of: Callable[[E], str | None],
-    evolve: Callable[[S, E], S],
-    empty: Callable[[str], S],
-    partitions: int,
-    salt: int,
-) -> dict[tuple[int, str], Positioned[S]]:
-    """Partials per (partition, key) the way agents keep them: each key's events go to one
-    partition, and every event is delivered twice (at-least-once) at its offset."""
-    partials: dict[tuple[int, str], Positioned[S]] = {}
-    next_offset = [0] * partitions
-    for event in events:
-        key = key_of(event)
-        if key is None:
-            continue
-        partition = zlib.crc32(f"{salt}|{key}".encode()) % partitions
-        offset, next_offset[partition] = next_offset[partition], next_offset[partition] + 1
-        current = partials.get((partition, key), Positioned(empty(key)))
-        for _delivery in range(2):
-            current = apply_once(current, offset, event, evolve) or current
-        partials[(partition, key)] = current
-    return partials
+def routed_by_key(
+    events: Iterable[Envelope], key_of: Callable[[Envelope], str | None], partitions: int, salt: int
+) -> list[tuple[Envelope, int]]:
+    """Each event with its source partition: a key's events all go to one partition."""
+    return [
+        (event, zlib.crc32(f"{salt}|{key}".encode()) % partitions)
+        for event in events
+        if (key := key_of(event)) is not None
+    ]
 
 
 REPS = ("rep-ada", "rep-sam")
@@ -429,12 +415,11 @@ def test_order_of_independent_events_partitions_and_redelivery_change_nothing(
     process, streams, _ = case
     whole = pipeline.fold(interleave(streams, random.Random(0)), process)
     assert pipeline.fold(interleave(streams, rng), process) == whole
-    evolve = partial(pipeline.evolve, process=process)
-    partials = fold_in_partitions(
-        interleave(streams, rng), pipeline.key_of, evolve, pipeline.empty, partitions, salt
-    )
-    assert {key: p.state for (_, key), p in partials.items()} == whole
-    assert len({key for _, key in partials}) == len(partials)  # each part is fed by one partition
+    model = next(m for m in read_models(process, "UTC") if m.name == "pipeline")
+    routed = routed_by_key(interleave(streams, rng), pipeline.key_of, partitions, salt)
+    partials = delivered_twice(routed, model)  # the projector's own code, every event delivered twice
+    assert dict(partials) == whole
+    assert len({key for key, _ in partials}) == len(partials)  # each part is fed by one partition
     as_of = START + timedelta(days=60)
     summaries = [
         pipeline.pipeline_summary(
@@ -445,7 +430,7 @@ def test_order_of_independent_events_partitions_and_redelivery_change_nothing(
             "stage",
             timedelta(days=7),
         )
-        for parts in (whole.values(), [p.state for p in partials.values()])
+        for parts in (whole.values(), [state for _, state in partials])
     ]
     assert summaries[0] == summaries[1]
 

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from events import parse_event
 from events.envelope import Envelope
 from projections import rep_activity
-from projections.positions import Positioned, apply_once
 from projections.rep_activity import RepActivity
+from sales.process import load_process
+from services.projector.partition import PartitionProjection
+from services.projector.readmodels import read_models
+from services.projector.store import MemoryStore
+from tests.delivery import delivered_twice
 from tests.samples import call_logged, encode, lead_captured
+
+REP_ACTIVITY = next(m for m in read_models(load_process(None), "UTC") if m.name == "rep-activity")
 
 
 def event(document: dict[str, object]) -> Envelope:
@@ -32,10 +40,15 @@ def test_calls_talk_time_and_leads_are_counted_per_rep() -> None:
 
 def test_event_redelivered_at_an_applied_offset_changes_nothing() -> None:
     call = event(call_logged())
-    once = apply_once(Positioned(RepActivity()), 7, call, rep_activity.evolve)
-    assert once is not None and once.state.calls == 1
-    assert apply_once(once, 7, call, rep_activity.evolve) is None
-    assert apply_once(once, 3, call, rep_activity.evolve) is None
+    projection = PartitionProjection(0, [REP_ACTIVITY], MemoryStore())
+    projection.fold(7, call)
+    projection.fold(7, call)
+    projection.fold(3, call)
+    ((key, stored),) = projection.partials("rep-activity")
+    assert REP_ACTIVITY.decode(key, stored).state.calls == 1
+    assert projection.take_outcomes() == Counter(
+        {("rep-activity", "applied"): 1, ("rep-activity", "duplicate"): 2}
+    )
 
 
 calls = st.builds(
@@ -53,14 +66,5 @@ calls = st.builds(
 def test_partials_per_partition_merge_to_the_fold_of_the_whole_history(
     routed: list[tuple[Envelope, int]],
 ) -> None:
-    partials: dict[tuple[int, str], Positioned[RepActivity]] = {}
-    for offset, (call, partition) in enumerate(routed):
-        rep = rep_activity.rep_of(call)
-        assert rep is not None
-        current = partials.get((partition, rep), Positioned(RepActivity()))
-        for _delivery in range(2):  # at-least-once: every event is delivered twice
-            updated = apply_once(current, offset, call, rep_activity.evolve)
-            current = updated or current
-        partials[(partition, rep)] = current
-    merged = rep_activity.merge_all((rep, p.state) for (_, rep), p in partials.items())
+    merged = rep_activity.merge_all(delivered_twice(routed, REP_ACTIVITY))
     assert merged == rep_activity.fold(call for call, _ in routed)

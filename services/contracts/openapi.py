@@ -1,0 +1,303 @@
+"""The OpenAPI 3.1 document of every endpoint a worker serves (`services.bootstrap.routes`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+from events import EVENT_TYPES, Reason
+from services.contracts import models as bodies
+from services.contracts.common import API_VERSION, JSON_SCHEMA_DIALECT, Json, component_schemas, ref
+from services.refusals import HTTP_STATUS, of_reason
+from services.settings import Settings
+
+RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
+    bodies.Accepted,
+    bodies.Duplicate,
+    bodies.Rejected,
+    bodies.BatchResult,
+    bodies.AllRepsActivity,
+    bodies.RepActivity,
+    bodies.Health,
+    bodies.Partials,
+    bodies.Pipeline,
+    bodies.Funnel,
+    bodies.BadQuery,
+    bodies.Kpis,
+    bodies.Forecast,
+    bodies.Leaderboard,
+    bodies.SchemaIndex,
+    bodies.NotFound,
+)
+INGESTION_TAG, QUERIES_TAG, OPERATIONS_TAG, CONTRACTS_TAG = "ingestion", "queries", "operations", "contracts"
+
+
+def openapi_document(settings: Settings) -> Json:
+    """OpenAPI 3.1 of every endpoint the worker serves (`services.bootstrap.routes`)."""
+    schemas = component_schemas((model.__name__, "serialization", model) for model in RESPONSE_MODELS)
+    security: Json = {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "A key from `salesledger keys create --source SOURCE`; it publishes as SOURCE.",
+        },
+        "apiKeyHeader": {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-Api-Key",
+            "description": "The same key.",
+        },
+    }
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": JSON_SCHEMA_DIALECT,
+        "info": {
+            "title": "Salesledger HTTP API",
+            "version": API_VERSION,
+            "description": "Publish sales events (CloudEvents 1.0, structured mode) and query read models.",
+        },
+        "servers": [{"url": "/", "description": "The worker serving this document."}],
+        "tags": [{"name": tag} for tag in (INGESTION_TAG, QUERIES_TAG, OPERATIONS_TAG, CONTRACTS_TAG)],
+        "paths": {**ingestion_paths(settings), **query_paths(), **contract_paths()},
+        "components": {"schemas": schemas, "securitySchemes": security},
+    }
+
+
+def json_content(schema: Json) -> Json:
+    return {"application/json": {"schema": schema}}
+
+
+def response(description: str, model: str | None = None, schema: Json | None = None) -> Json:
+    body = ref(model) if model else schema
+    return {"description": description, **({"content": json_content(body)} if body is not None else {})}
+
+
+def reasons_for(status: int) -> str:
+    """The parse gate's reasons `POST /v1/events` answers with `status` (`services.refusals.HTTP_STATUS`)."""
+    return ", ".join(f"`{reason.value}`" for reason in Reason if HTTP_STATUS[of_reason(reason)] == status)
+
+
+def ingestion_paths(settings: Settings) -> Json:
+    secured: Json = (
+        {"security": [{"bearerAuth": []}, {"apiKeyHeader": []}]} if settings.require_api_keys else {}
+    )
+    unauthorized = (
+        {"401": response("`unauthorized`: missing, unknown or revoked API key.", "Rejected")}
+        if settings.require_api_keys
+        else {}
+    )
+    event_body = {
+        "application/json": {"schema": ref("Event")},
+        "application/cloudevents+json": {"schema": ref("Event")},
+    }
+    batch_schema = {"type": "array", "items": ref("Event"), "maxItems": settings.max_batch_events}
+    single = {
+        "operationId": "publishEvent",
+        "tags": [INGESTION_TAG],
+        "summary": "Publish one event",
+        "description": f"One CloudEvent of any catalogue type, at most {settings.max_event_bytes} bytes. "
+        "`source` + `id` is the idempotency key: a retry with the same content is a `duplicate`.",
+        **secured,
+        "requestBody": {"required": True, "content": event_body},
+        "responses": {
+            "200": response("A duplicate of an event accepted before; nothing new stored.", "Duplicate"),
+            "202": response("Validated and durably stored; it will reach the canonical log.", "Accepted"),
+            "400": response(f"{reasons_for(400)}: the body is not a JSON object.", "Rejected"),
+            **unauthorized,
+            "403": response(
+                "`source_mismatch`: the key may not publish as the event's `source`.", "Rejected"
+            ),
+            "409": response("`id_conflict`: the id was accepted before with different content.", "Rejected"),
+            "413": response(
+                f"{reasons_for(413)}: the body is over {settings.max_event_bytes} bytes.", "Rejected"
+            ),
+            "422": response(
+                f"{reasons_for(422)}: a field is invalid, or the type or version unknown; `rule_violation`: "
+                "the sales process forbids it now (`rule` names the rule).",
+                "Rejected",
+            ),
+        },
+    }
+    batch = {
+        "operationId": "publishEvents",
+        "tags": [INGESTION_TAG],
+        "summary": "Publish a batch of events",
+        "description": f"Up to {settings.max_batch_events} events in one durable transaction; each gets its "
+        'own verdict (as `POST /v1/events` would give it). `{"events": [...]}` is also accepted.',
+        **secured,
+        "requestBody": {"required": True, "content": json_content(batch_schema)},
+        "responses": {
+            "200": response("A result per event, in request order.", "BatchResult"),
+            "400": response("`not_json`, `not_an_array`: the body is not a JSON array.", "Rejected"),
+            **unauthorized,
+            "413": response("`too_large`, `too_many_events`: over the batch limits.", "Rejected"),
+        },
+    }
+    return {"/v1/events": {"post": single}, "/v1/events:batch": {"post": batch}}
+
+
+def get(operation_id: str, tag: str, summary: str, responses: Json, **extra: Any) -> Json:
+    return {
+        "get": {
+            "operationId": operation_id,
+            "tags": [tag],
+            "summary": summary,
+            **extra,
+            "responses": responses,
+        }
+    }
+
+
+def path_parameter(name: str, description: str, schema: Json) -> Json:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": schema}
+
+
+GROUP_BY = ("stage", "rep", "team", "territory")
+
+
+def query_parameter(name: str, description: str, schema: Json) -> Json:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+SCOPE_PARAMETERS = [
+    query_parameter(
+        "scope", "org (default), rep, team or territory.", {"enum": ["org", "rep", "team", "territory"]}
+    ),
+    query_parameter("id", "The rep, team or territory id (not for org).", {"type": "string"}),
+]
+PERIOD_PARAMETER = query_parameter(
+    "period", "2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026 (default: this quarter).", {"type": "string"}
+)
+
+
+def query_paths() -> Json:
+    rep = path_parameter("rep_id", "The rep's id.", {"type": "string", "minLength": 1})
+    metrics = {"text/plain": {"schema": {"type": "string"}}}
+    return {
+        "/v1/reps/activity": get(
+            "allRepsActivity",
+            QUERIES_TAG,
+            "Activity of every rep",
+            {"200": response("Per rep.", "AllRepsActivity")},
+        ),
+        "/v1/reps/{rep_id}/activity": get(
+            "repActivity",
+            QUERIES_TAG,
+            "Activity of one rep",
+            {"200": response("Zeros for a rep with no activity.", "RepActivity")},
+            parameters=[rep],
+        ),
+        "/v1/pipeline": get(
+            "pipeline",
+            QUERIES_TAG,
+            "Open pipeline by stage, rep, team or territory, with stuck deals",
+            {
+                "200": response("The pipeline as of `as_of`.", "Pipeline"),
+                "400": response("A bad parameter.", "BadQuery"),
+            },
+            parameters=[
+                query_parameter(
+                    "group_by", "stage (default), rep, team or territory.", {"enum": list(GROUP_BY)}
+                ),
+                query_parameter(
+                    "as_of", "ISO 8601 instant with a time zone; default now.", {"type": "string"}
+                ),
+                query_parameter(
+                    "stuck_after_days", "Days without a stage change (default 14).", {"type": "string"}
+                ),
+            ],
+        ),
+        "/v1/kpis": get(
+            "kpis",
+            QUERIES_TAG,
+            "Every KPI of a scope over a period",
+            {"200": response("The KPIs.", "Kpis"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER],
+        ),
+        "/v1/forecast": get(
+            "forecast",
+            QUERIES_TAG,
+            "Weighted pipeline expected to close in the period, committed and won",
+            {"200": response("The forecast.", "Forecast"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER],
+        ),
+        "/v1/leaderboards": get(
+            "leaderboard",
+            QUERIES_TAG,
+            "One KPI ranked across reps or teams",
+            {"200": response("The ranking.", "Leaderboard"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[
+                query_parameter("kpi", "The KPI to rank by, e.g. won_revenue.EUR.", {"type": "string"}),
+                query_parameter("by", "rep (default) or team.", {"enum": ["rep", "team"]}),
+                PERIOD_PARAMETER,
+            ],
+        ),
+        "/v1/funnel": get(
+            "funnel",
+            QUERIES_TAG,
+            "Funnel: per-stage conversion, skips, regressions, lead-to-won",
+            {"200": response("The funnel of every deal and lead so far.", "Funnel")},
+        ),
+        "/v1/internal/partials/{name}": get(
+            "readModelPartials",
+            OPERATIONS_TAG,
+            "This worker's partials of one read model (internal: used by the worker answering a query)",
+            {
+                "200": response("The partials of the partitions this worker owns.", "Partials"),
+                "404": response("No such read model.", "NotFound"),
+            },
+            parameters=[path_parameter("name", "rep-activity, pipeline, funnel or org.", {"type": "string"})],
+        ),
+        "/v1/health": get(
+            "health",
+            OPERATIONS_TAG,
+            "Readiness",
+            {
+                "200": response("Ready.", "Health"),
+                "503": response("Not ready (no partitions yet).", "Health"),
+            },
+        ),
+        "/metrics": get(
+            "metrics",
+            OPERATIONS_TAG,
+            "Prometheus metrics",
+            {"200": {"description": "Prometheus text exposition format.", "content": metrics}},
+        ),
+    }
+
+
+def contract_paths() -> Json:
+    any_object = {"type": "object"}
+    event_type = path_parameter(
+        "event_type",
+        "An event type name.",
+        {"type": "string", "minLength": 1, "examples": sorted(EVENT_TYPES)},
+    )
+    return {
+        "/v1/openapi.json": get(
+            "openapi", CONTRACTS_TAG, "This document", {"200": response("OpenAPI 3.1.", schema=any_object)}
+        ),
+        "/v1/asyncapi.json": get(
+            "asyncapi",
+            CONTRACTS_TAG,
+            "The Kafka topics",
+            {"200": response("AsyncAPI 3.0.", schema=any_object)},
+        ),
+        "/v1/schemas": get(
+            "eventSchemaIndex",
+            CONTRACTS_TAG,
+            "Event types and their schema URLs",
+            {"200": response("Event type -> URL of its JSON Schema.", "SchemaIndex")},
+        ),
+        "/v1/schemas/{event_type}": get(
+            "eventSchema",
+            CONTRACTS_TAG,
+            "JSON Schema of one event type",
+            {
+                "200": response("JSON Schema 2020-12.", schema=any_object),
+                "404": response("Not an event type.", "NotFound"),
+            },
+            parameters=[event_type],
+        ),
+    }

@@ -1,0 +1,118 @@
+"""The query endpoints: parse the query, read the merged read models, answer with a pure function.
+
+Each handler is a module-level function of a `Queries` (what it reads from) and a `Call`; the
+bootstrap binds the first and puts the result in the route table. A `ReadSide` is anything that
+gives the merged states of a read model: every worker's partials in a worker
+(`services.queries.fanout.FannedOut`), or a fold of a list of events in a test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from projections import kpi_fold, org
+from sales.process import ProcessConfig
+from services.queries import answers, params
+from services.queries.params import BadQuery
+from services.refusals import Refusal
+from services.web.routes import Call, Reply, refusal
+
+Coverage = dict[str, int]
+"""``partitions_covered`` and ``partitions_total``: how much of the log an answer reflects."""
+
+
+class ReadSide(Protocol):
+    """The merged states of a read model, and how many of the log's partitions they cover."""
+
+    def names(self) -> frozenset[str]: ...
+    async def states(self, name: str) -> tuple[list[tuple[str, Any]], Coverage]: ...
+
+
+@dataclass(frozen=True)
+class Queries:
+    read: ReadSide
+    process: ProcessConfig
+    timezone: str
+
+    async def organisation(self) -> org.OrgState:
+        states, _ = await self.read.states("org")
+        return org.merge_all(state for _, state in states)
+
+    async def book_and_org(self) -> tuple[kpi_fold.KpiBook, org.OrgState, Coverage]:
+        states, covered = await self.read.states("kpis")
+        return kpi_fold.merge_partials(states, self.timezone), await self.organisation(), covered
+
+
+def answering_bad_queries(
+    handler: Callable[[Queries, Call], Awaitable[Reply]],
+) -> Callable[[Queries, Call], Awaitable[Reply]]:
+    """A `BadQuery` raised while parsing becomes a 400 naming the parameter."""
+
+    async def answer(queries: Queries, call: Call) -> Reply:
+        try:
+            return await handler(queries, call)
+        except BadQuery as bad:
+            return refusal(Refusal.BAD_QUERY, str(bad))
+
+    answer.__doc__, answer.__name__ = handler.__doc__, handler.__name__
+    return answer
+
+
+async def all_reps_activity(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/reps/activity`: every rep's activity counts."""
+    states, covered = await queries.read.states("rep-activity")
+    return Reply(200, {**answers.all_reps_activity(states), **covered})
+
+
+async def rep_activity(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/reps/{rep_id}/activity`: one rep's activity counts (zeros for a rep never seen)."""
+    states, covered = await queries.read.states("rep-activity")
+    return Reply(200, {**answers.rep_activity_of(states, call.path["rep_id"]), **covered})
+
+
+@answering_bad_queries
+async def pipeline(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/pipeline`: open deals grouped by stage, rep, team or territory, with stuck deals."""
+    at, grouping, stuck = (
+        params.as_of(call.query),
+        params.group_by(call.query),
+        params.stuck_after(call.query),
+    )
+    states, covered = await queries.read.states("pipeline")
+    body = answers.pipeline_of(
+        (state for _, state in states), await queries.organisation(), queries.process, at, grouping, stuck
+    )
+    return Reply(200, {**body, **covered})
+
+
+async def funnel(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/funnel`: per-stage conversion, skips and regressions, lead-to-won conversion."""
+    states, covered = await queries.read.states("funnel")
+    return Reply(200, {**answers.funnel_of((s for _, s in states), queries.process), **covered})
+
+
+@answering_bad_queries
+async def kpis(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/kpis`: every KPI of one scope over one period."""
+    scope, period = params.scope(call.query), params.period(call.query, queries.timezone)
+    book, state, covered = await queries.book_and_org()
+    return Reply(200, {**answers.kpis_of(book, state, queries.process, scope, period), **covered})
+
+
+@answering_bad_queries
+async def forecast(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/forecast`: weighted pipeline expected to close in the period, committed and won."""
+    scope, period = params.scope(call.query), params.period(call.query, queries.timezone)
+    book, state, covered = await queries.book_and_org()
+    return Reply(200, {**answers.forecast_of(book, state, queries.process, scope, period), **covered})
+
+
+@answering_bad_queries
+async def leaderboard(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/leaderboards`: one KPI ranked across reps or teams."""
+    kpi, by = params.ranking(call.query)
+    period = params.period(call.query, queries.timezone)
+    book, state, covered = await queries.book_and_org()
+    return Reply(200, {**answers.leaderboard_of(book, state, queries.process, kpi, by, period), **covered})

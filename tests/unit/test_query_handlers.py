@@ -1,0 +1,132 @@
+"""The query handlers, called as plain functions: no server, no Faust, no Kafka.
+
+The read side here folds a simulated history through the projector's own partition code, so the
+answers must equal the pure folds over the same history (what a replay computes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+
+from events import Envelope, parse_event, serialize_event
+from projections import kpi_fold, org
+from projections.kpi_scope import Scope
+from projections.kpis import kpi_report
+from sales.process import load_process
+from services.outbox.relay import partition_for
+from services.projector.readmodels import read_models
+from services.queries import handlers
+from services.queries.answers import membership_of
+from services.simulator import simulate_envelopes
+from services.web.routes import Call, Reply
+from tests.delivery import delivered_twice
+from tests.support import replayed_pipeline_and_funnel
+
+TZ = "Europe/Berlin"
+PROCESS = load_process(None)
+RECORDED = datetime(2026, 6, 1, tzinfo=UTC)
+HISTORY = [
+    parse_event(serialize_event(e.recorded(RECORDED)))
+    for e in simulate_envelopes(21, reps=6, leads=90, start=date(2026, 1, 5), weeks=12)
+]
+
+
+class FoldedReadSide:
+    """Every read model folded from ``events`` on two partitions (keyed as the relay keys them)."""
+
+    def __init__(self, events: list[Envelope]) -> None:
+        routed = [(event, partition_for(event.partition_key, 2)) for event in events]
+        self.folded = {model.name: delivered_twice(routed, model) for model in read_models(PROCESS, TZ)}
+
+    def names(self) -> frozenset[str]:
+        return frozenset(self.folded)
+
+    async def states(self, name: str) -> tuple[list[tuple[str, Any]], dict[str, int]]:
+        return self.folded[name], {"partitions_covered": 2, "partitions_total": 2}
+
+
+QUERIES = handlers.Queries(FoldedReadSide(HISTORY), PROCESS, TZ)
+
+
+def ask(handler: Any, **query: str) -> tuple[int, Any]:
+    reply: Reply = asyncio.run(handler(QUERIES, Call(query=query)))
+    return reply.status, json.loads(reply.encoded())
+
+
+def test_the_pipeline_answer_is_the_replayed_pipeline() -> None:
+    as_of = "2026-03-31T18:00:00+00:00"
+    status, body = ask(handlers.pipeline, group_by="team", as_of=as_of)
+    rows, funnel = replayed_pipeline_and_funnel(HISTORY, PROCESS, as_of, "team")
+    assert status == 200
+    assert body["rows"] == rows and rows, "a simulated quarter has open deals"
+    assert body["partitions_covered"] == body["partitions_total"] == 2
+    status, body = ask(handlers.funnel)
+    assert status == 200 and {k: body[k] for k in funnel} == funnel
+
+
+def test_the_leaderboard_ranks_highest_first_ties_by_id_and_undefined_last() -> None:
+    status, body = ask(handlers.leaderboard, kpi="win_rate", by="rep", period="2026-Q1")
+    assert status == 200
+    ranking = body["ranking"]
+    book, state = kpi_fold.fold(HISTORY, TZ), org.fold(HISTORY)
+    expected = {
+        rep: kpi_report(book, Scope("rep", rep), "2026-Q1", membership_of(state), PROCESS)["win_rate"].value
+        for rep in state.reps
+    }
+    assert {row["id"] for row in ranking} == set(expected)
+    values = [None if row["value"] is None else float(row["value"]) for row in ranking]
+    defined = [v for v in values if v is not None]
+    assert defined, "a simulated quarter has decided deals"
+    assert defined == sorted(defined, reverse=True)
+    assert values[len(defined) :] == [None] * (len(values) - len(defined))  # undefined last
+    for row in ranking:
+        wanted = expected[row["id"]]
+        assert (row["value"] is None) == (wanted is None)
+        assert wanted is None or float(row["value"]) == float(wanted)
+    for first, second in itertools.pairwise(ranking):
+        if first["value"] == second["value"]:
+            assert first["id"] < second["id"]
+
+
+def test_teams_are_ranked_by_the_same_kpi() -> None:
+    status, body = ask(handlers.leaderboard, kpi="deals_won", by="team", period="2026-Q1")
+    assert status == 200 and body["by"] == "team"
+    state = org.fold(HISTORY)
+    teams = {
+        org.team_of(state, rep, day) for rep in state.reps for day in (date(2026, 1, 1), date(2026, 3, 31))
+    }
+    assert {row["id"] for row in body["ranking"]} == {team for team in teams if team}
+
+
+@pytest.mark.parametrize(
+    ("handler", "query", "parameter"),
+    [
+        (handlers.pipeline, {"as_of": "2026-03-31"}, "as_of"),
+        (handlers.pipeline, {"group_by": "planet"}, "group_by"),
+        (handlers.pipeline, {"stuck_after_days": "-3"}, "stuck_after_days"),
+        (handlers.kpis, {"scope": "rep"}, "id"),
+        (handlers.kpis, {"scope": "galaxy"}, "scope"),
+        (handlers.forecast, {"period": "2026-Q5"}, "period"),
+        (handlers.leaderboard, {}, "kpi"),
+        (handlers.leaderboard, {"kpi": "win_rate", "by": "territory"}, "by"),
+    ],
+)
+def test_a_bad_query_is_a_400_naming_the_parameter(
+    handler: Any, query: dict[str, str], parameter: str
+) -> None:
+    status, body = ask(handler, **query)
+    assert status == 400
+    assert body["status"] == "rejected" and body["reason"] == "bad_query"
+    assert body["message"].startswith(f"{parameter}:")
+
+
+def test_a_rep_never_seen_has_zero_activity() -> None:
+    reply = asyncio.run(handlers.rep_activity(QUERIES, Call(path={"rep_id": "rep-nobody"})))
+    body = json.loads(reply.encoded())
+    assert reply.status == 200 and body["rep_id"] == "rep-nobody" and body["calls"] == 0
