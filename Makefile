@@ -7,10 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint docs system-deps jars clean
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt clients/publisher/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install -q -c constraints.txt -e '.[dev]' -e './clients/publisher[async]'
 	touch $(STAMP)
 
 # kcat (an independent Kafka client, used by tests), Java/Maven for the broker, and PostgreSQL's
@@ -37,7 +37,7 @@ test: jars lint
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports --no-cache
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy events sales projections services
+	$(VENV)/bin/mypy events sales projections services clients/publisher/salesledger_publisher
 
 # Regenerate every generated document (tests fail when one is stale).
 docs: $(STAMP)

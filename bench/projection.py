@@ -517,10 +517,10 @@ def memory_measure(
     """What a worker holds, folding `deals` open deals over `reps` reps into the real projection
     (`PartitionProjection` over `store`, the worker's cache size and batch size)."""
     from sales.process import load_process
+    from services.faust_tuning import freeze_startup_objects
     from services.projector.partition import PartitionProjection
     from services.projector.readmodels import read_models
     from services.projector.store import store_factory
-    from services.faust_tuning import freeze_startup_objects
 
     own = os.getpid()
     settings = Settings()

@@ -66,20 +66,20 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from eventsourcing.application import ProcessingEvent
 
 from events import Envelope
+from sales import routing
+from sales.names import event_type
+from sales.process import load_process
 from services import broker
 from services.db import PostgresConfig, parse_database_url
 from services.outbox.lease import RelayLease
 from services.outbox.relay import SEQ_HEADER, STORE_HEADER, Relay, partition_for
-from services.writemodel.outcomes import IntakeRow, Outcome
-from sales import routing
-from sales.process import load_process
-from sales.names import event_type
 from services.settings import Settings
 from services.simulator import simulate_envelopes
 from services.topics import ensure_topics
 from services.writemodel.aggregates import EventKey, Ledger
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
+from services.writemodel.outcomes import IntakeRow, Outcome
 from tests.postgres import ENV_URL, PrivateServer, _server_options, start_private_server, with_schema
 from tests.support import ROOT, free_port
 

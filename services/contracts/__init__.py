@@ -19,8 +19,13 @@ __all__ = ["asyncapi_document", "default_settings", "event_schemas", "main", "op
 
 
 def write(directory: Path, settings: Settings | None = None) -> list[Path]:
-    """Write the OpenAPI and AsyncAPI documents into `directory` (default settings unless given)."""
+    """Write the OpenAPI and AsyncAPI documents into `directory` (default settings unless given).
+
+    The directory is created if missing, so a scratch target (``/tmp/x``) works for diffing
+    a fresh generation against the committed copies.
+    """
     settings = settings or default_settings()
+    directory.mkdir(parents=True, exist_ok=True)
     written = []
     for name, document in (
         ("openapi.json", openapi_document(settings)),

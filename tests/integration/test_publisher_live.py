@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from salesledger_publisher import AsyncPublisher, Backoff, BatchResult, Publisher, Result, new_event
 
-from services.publisher import AsyncPublisher, Backoff, BatchResult, Publisher, Result, new_event
 from tests.support import WorkerProcess, eventually, unique
 
 pytestmark = pytest.mark.integration

@@ -20,8 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 from aiohttp import web
-
-from services.publisher import (
+from salesledger_publisher import (
     AsyncPublisher,
     Backoff,
     BatchResult,
