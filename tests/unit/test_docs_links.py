@@ -16,6 +16,10 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md"), *(ROOT / "clients").glob("*/README.md")])
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 MODULE = re.compile(r"`((?:events|sales|projections|services|bench)(?:\.[a-z_][a-z0-9_]*)+)`")
+IMPORTED = re.compile(
+    r"^\s*from ((?:events|sales|projections|services|salesledger_publisher)[\w.]*) import", re.M
+)
+PATH = re.compile(r"`((?:events|sales|projections|services|bench|tests|clients|docs)/[\w./-]*)`")
 
 
 def links(doc: Path) -> list[str]:
@@ -51,10 +55,18 @@ def test_every_relative_link_resolves_inside_the_repository(doc: Path) -> None:
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda doc: str(doc.relative_to(ROOT)))
 def test_every_module_the_docs_name_exists(doc: Path) -> None:
-    named = sorted(set(MODULE.findall(doc.read_text(encoding="utf-8"))))
+    text = doc.read_text(encoding="utf-8")
+    named = sorted(set(MODULE.findall(text)) | set(IMPORTED.findall(text)))
     missing = [name for name in named if not resolves(name)]
     assert not missing, f"{doc.name} names modules or attributes that do not exist: {missing}"
 
 
 def test_the_docs_have_links_to_check() -> None:
     assert sum(len(links(doc)) for doc in DOCS) >= 10
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda doc: str(doc.relative_to(ROOT)))
+def test_every_repository_path_the_docs_name_exists(doc: Path) -> None:
+    named = sorted(set(PATH.findall(doc.read_text(encoding="utf-8"))))
+    missing = [path for path in named if not (ROOT / path).exists()]
+    assert not missing, f"{doc.name} names paths that do not exist: {missing}"
