@@ -7,6 +7,7 @@ tests already created under the session prefix, and delete them at the end.
 
 from __future__ import annotations
 
+import base64
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -116,13 +117,12 @@ def test_storage_is_formatted_even_when_the_cluster_id_starts_with_a_dash(
 ) -> None:
     """A random KRaft cluster id starts with "-" one time in 64; Kafka's argparse must not take it
     for an option (this once failed a test run)."""
-    from services.broker import local
+    from services.broker import jvm, storage
+    from services.broker.base import SERVER_PROPERTIES
 
-    dashed = "-" + local.base64.urlsafe_b64encode(bytes(15)).decode()  # 21 chars + "-" = a 22-char id
-    monkeypatch.setattr(local, "new_cluster_id", lambda: dashed)
+    dashed = "-" + base64.urlsafe_b64encode(bytes(15)).decode()  # 21 chars + "-" = a 22-char id
+    monkeypatch.setattr(storage, "new_cluster_id", lambda: dashed)
     settings = kafka.model_copy(update={"kafka_data_dir": tmp_path})
-    local._write_properties(
-        tmp_path / local.SERVER_PROPERTIES, local.server_properties(settings, "127.0.0.1", 1)
-    )
-    local._format_storage(settings, local._find_java(), local.lib_dir(settings))
+    storage.write_properties(tmp_path / SERVER_PROPERTIES, broker.server_properties(settings, "127.0.0.1", 1))
+    storage.format_storage(settings, jvm.find_java(), broker.lib_dir(settings))
     assert f"cluster.id={dashed}" in (tmp_path / "logs" / "meta.properties").read_text()

@@ -12,13 +12,13 @@ event (any other 4xx) is returned as a `Result`, never raised: sending it again 
 the same events again later is always safe.
 
 `Publisher` (standard library only) and `AsyncPublisher` (aiohttp, the ``async`` extra) differ
-only in I/O. Request
-building, response interpretation and the retry schedule are the pure functions here, shared.
+only in I/O. Request building, response interpretation and the retry schedule are pure functions
+in this package's modules, shared by both.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesledger_publisher.events import (
     BATCH_PATH,
@@ -50,6 +50,12 @@ from salesledger_publisher.wire import (
     single_request,
     single_result,
 )
+
+if TYPE_CHECKING:
+    # For type checkers only: at run time `__getattr__` below imports it on first use, so that
+    # `import salesledger_publisher` works without aiohttp. Without this a user's mypy would see
+    # `AsyncPublisher` as `Any` (the type `__getattr__` returns).
+    from salesledger_publisher.asynchronous import AsyncPublisher
 
 __all__ = [
     "BATCH_PATH",

@@ -1,0 +1,120 @@
+"""The OpenAPI paths of the query endpoints (`services.queries.handlers`)."""
+
+from __future__ import annotations
+
+from services.contracts.common import Json
+from services.contracts.openapi_parts import (
+    OPERATIONS_TAG,
+    QUERIES_TAG,
+    get,
+    path_parameter,
+    query_parameter,
+    response,
+)
+
+GROUP_BY = ("stage", "rep", "team", "territory")
+SCOPE_PARAMETERS = [
+    query_parameter(
+        "scope", "org (default), rep, team or territory.", {"enum": ["org", "rep", "team", "territory"]}
+    ),
+    query_parameter("id", "The rep, team or territory id (not for org).", {"type": "string"}),
+]
+PERIOD_PARAMETER = query_parameter(
+    "period", "2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026 (default: this quarter).", {"type": "string"}
+)
+
+
+def query_paths() -> Json:
+    rep = path_parameter("rep_id", "The rep's id.", {"type": "string", "minLength": 1})
+    metrics = {"text/plain": {"schema": {"type": "string"}}}
+    return {
+        "/v1/reps/activity": get(
+            "allRepsActivity",
+            QUERIES_TAG,
+            "Activity of every rep",
+            {"200": response("Per rep.", "AllRepsActivity")},
+        ),
+        "/v1/reps/{rep_id}/activity": get(
+            "repActivity",
+            QUERIES_TAG,
+            "Activity of one rep",
+            {"200": response("Zeros for a rep with no activity.", "RepActivity")},
+            parameters=[rep],
+        ),
+        "/v1/pipeline": get(
+            "pipeline",
+            QUERIES_TAG,
+            "Open pipeline by stage, rep, team or territory, with stuck deals",
+            {
+                "200": response("The pipeline as of `as_of`.", "Pipeline"),
+                "400": response("A bad parameter.", "BadQuery"),
+            },
+            parameters=[
+                query_parameter(
+                    "group_by", "stage (default), rep, team or territory.", {"enum": list(GROUP_BY)}
+                ),
+                query_parameter(
+                    "as_of", "ISO 8601 instant with a time zone; default now.", {"type": "string"}
+                ),
+                query_parameter(
+                    "stuck_after_days", "Days without a stage change (default 14).", {"type": "string"}
+                ),
+            ],
+        ),
+        "/v1/kpis": get(
+            "kpis",
+            QUERIES_TAG,
+            "Every KPI of a scope over a period",
+            {"200": response("The KPIs.", "Kpis"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER],
+        ),
+        "/v1/forecast": get(
+            "forecast",
+            QUERIES_TAG,
+            "Weighted pipeline expected to close in the period, committed and won",
+            {"200": response("The forecast.", "Forecast"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER],
+        ),
+        "/v1/leaderboards": get(
+            "leaderboard",
+            QUERIES_TAG,
+            "One KPI ranked across reps or teams",
+            {"200": response("The ranking.", "Leaderboard"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[
+                query_parameter("kpi", "The KPI to rank by, e.g. won_revenue.EUR.", {"type": "string"}),
+                query_parameter("by", "rep (default) or team.", {"enum": ["rep", "team"]}),
+                PERIOD_PARAMETER,
+            ],
+        ),
+        "/v1/funnel": get(
+            "funnel",
+            QUERIES_TAG,
+            "Funnel: per-stage conversion, skips, regressions, lead-to-won",
+            {"200": response("The funnel of every deal and lead so far.", "Funnel")},
+        ),
+        "/v1/internal/partials/{name}": get(
+            "readModelPartials",
+            OPERATIONS_TAG,
+            "This worker's partials of one read model (internal: used by the worker answering a query)",
+            {
+                "200": response("The partials of the partitions this worker owns.", "Partials"),
+                "404": response("No such read model.", "NotFound"),
+            },
+            parameters=[path_parameter("name", "rep-activity, pipeline, funnel or org.", {"type": "string"})],
+        ),
+        "/v1/health": get(
+            "health",
+            OPERATIONS_TAG,
+            "Readiness",
+            {
+                "200": response("Ready.", "Health"),
+                "503": response("Not ready (no partitions yet).", "Health"),
+            },
+        ),
+        "/metrics": get(
+            "metrics",
+            OPERATIONS_TAG,
+            "Prometheus metrics",
+            {"200": {"description": "Prometheus text exposition format.", "content": metrics}},
+        ),
+    }
