@@ -19,7 +19,8 @@ key                                 partial       fed by
 
 The day in an activity key is the local day in the organisation's time zone, so the fold takes
 that zone; changing it means replaying the activity partials (timelines keep UTC instants and are
-bucketed at query time).
+bucketed at query time). How a partial is written down and read back is the projector's business
+(`services.projector.kpi_codec`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, TypeAlias
+from typing import TypeAlias
 from zoneinfo import ZoneInfo
 
 from events.envelope import Envelope
@@ -38,11 +39,6 @@ from projections.periods import local_day
 
 Partial: TypeAlias = KpiCounters | Timeline
 ACTIVITY = "activity"
-_ACTIVITY_PREFIX = ACTIVITY + "|"
-
-
-def activity_key(rep_id: str, day: date) -> str:
-    return f"{ACTIVITY}|{rep_id}|{day.isoformat()}"
 
 
 def contributions(event: Envelope, tz: str) -> tuple[tuple[str, Partial], ...]:
@@ -50,7 +46,7 @@ def contributions(event: Envelope, tz: str) -> tuple[tuple[str, Partial], ...]:
     cls = type(event)
     activity = activity_rule(cls)
     if activity is not None:
-        rep_id, counters = activity(event)  # the key is `activity_key`, spelt out: it runs per event
+        rep_id, counters = activity(event)  # key: activity|<rep>|<local day>
         return ((f"{ACTIVITY}|{rep_id}|{_local_day(event.time, tz).isoformat()}", counters),)
     records = records_rule(cls)
     if records is None:
@@ -128,15 +124,3 @@ def merge_partials(partials: Iterable[tuple[str, Partial]], tz: str) -> KpiBook:
         current = merged.get(key)
         merged[key] = partial if current is None else merge(current, partial)
     return KpiBook(tz, merged)
-
-
-def encode_partial(partial: Partial) -> dict[str, Any]:
-    """JSON-safe form of a partial, for a table value."""
-    return partial.to_dict()
-
-
-def decode_partial(key: str, data: dict[str, Any]) -> Partial:
-    """The partial stored under ``key`` (its kind follows from the key)."""
-    if key.startswith(_ACTIVITY_PREFIX):
-        return KpiCounters.from_dict(data)
-    return Timeline.from_dict(data)

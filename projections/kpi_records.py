@@ -11,18 +11,17 @@ partials from different source partitions merge in any order, and merging a reco
 nothing. Everything else (which win counts, which revision wins) is decided at query time from
 the whole timeline, so the result never depends on delivery order.
 
-Instants are stored in UTC; amounts as exact decimals with their currency.
+Instants are kept in UTC; amounts as exact decimals with their currency. How a timeline is written
+down is the projector's business (`services.projector.kpi_codec`), not the fold's.
 """
 
 from __future__ import annotations
 
-import types
 from bisect import bisect_right
-from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, TypeAlias, Union, get_args, get_origin, get_type_hints
+from typing import Any, TypeAlias, get_args
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,162 +222,3 @@ class Timeline:
     def of(self, kind: type[Any]) -> tuple[Any, ...]:
         """The records of one type, in time order."""
         return tuple(record for record in self.records if isinstance(record, kind))
-
-    def to_dict(self) -> dict[str, Any]:
-        encoders = _ENCODERS
-        return {"records": [encoders[type(record)](record) for record in self.records]}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Timeline:
-        decoders = _DECODERS
-        return cls(tuple([decoders[item["record"]](item) for item in data.get("records", ())]))
-
-
-# The stored form of a record is ``{"record": <class name>, <field>: _encode(value), ...}`` in field
-# order, read back field by field with `_decode` and the field's type. Both run for every stored
-# partial, so each record class gets an encoder and a decoder generated once, at import, from its
-# fields and types (as `dataclasses` generates ``__init__``): straight-line code, no type
-# inspection per value. They give exactly what `_encode` and `_decode` give: a value whose class
-# is not the one its type names goes through `_encode`, a field of any other type through
-# `_decode`, and a stored record missing a field through `_decode_fields`.
-
-
-def _encode(value: object) -> object:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):  # a datetime is a date too
-        return value.isoformat()
-    if isinstance(value, tuple):
-        return [_encode(item) for item in value]
-    return value
-
-
-def _decode(value: Any, hint: Any) -> Any:
-    origin, args = get_origin(hint), get_args(hint)
-    if origin in (Union, types.UnionType):
-        return None if value is None else _decode(value, next(arg for arg in args if arg is not type(None)))
-    if origin is tuple:
-        if len(args) == 2 and args[1] is Ellipsis:
-            return tuple(_decode(item, args[0]) for item in value)
-        return tuple(_decode(item, arg) for item, arg in zip(value, args, strict=True))
-    if hint is Decimal:
-        return Decimal(value)
-    if hint is datetime:
-        return datetime.fromisoformat(value)
-    if hint is date:
-        return date.fromisoformat(value)
-    return value
-
-
-# Resolved field types of each record class, by `_generate` (resolving compiles annotations: once).
-_HINTS: dict[type[Any], dict[str, Any]] = {}
-
-
-def _decode_fields(cls: type[Any], data: dict[str, Any]) -> Any:
-    """A record of class ``cls`` from its stored form; a field it lacks takes its default."""
-    hints = _HINTS[cls]
-    return cls(**{f.name: _decode(data[f.name], hints[f.name]) for f in fields(cls) if f.name in data})
-
-
-_AS_IS = (str, bool, int)
-# Source of each conversion of a value ``v`` (names as bound in the generated code's namespace).
-_CLASS = {Decimal: "_Decimal", datetime: "_datetime", date: "_date"}
-_CONVERTED = {Decimal: "str({v})", datetime: "{v}.isoformat()", date: "{v}.isoformat()"}
-_PARSED = {
-    Decimal: "_Decimal({v})",
-    datetime: "_datetime.fromisoformat({v})",
-    date: "_date.fromisoformat({v})",
-}
-
-
-def _optional(hint: Any) -> tuple[Any, bool]:
-    """``(X, True)`` for ``X | None``, else ``(hint, False)``."""
-    args = get_args(hint)
-    if get_origin(hint) in (Union, types.UnionType) and len(args) == 2 and type(None) in args:
-        return next(arg for arg in args if arg is not type(None)), True
-    return hint, False
-
-
-def _stored_as_is(hint: Any) -> bool:
-    if get_origin(hint) in (Union, types.UnionType):
-        return all(arg is type(None) or _stored_as_is(arg) for arg in get_args(hint))
-    return hint in _AS_IS
-
-
-def _encoding(name: str, hint: Any) -> str:
-    """Source of an expression encoding field ``name`` of record ``r`` as `_encode` does."""
-    value = f"r.{name}"
-    if _stored_as_is(hint):
-        return value
-    inner, _ = _optional(hint)
-    if inner not in _CONVERTED:
-        return f"_encode({value})"
-    converted = _CONVERTED[inner].format(v=value)
-    return f"({converted} if {value}.__class__ is {_CLASS[inner]} else _encode({value}))"
-
-
-def _decoding(name: str, hint: Any) -> str:
-    """Source of an expression decoding field ``name`` of stored record ``d`` as `_decode` does."""
-    value = f"d[{name!r}]"
-    if _stored_as_is(hint):
-        return value
-    inner, optional = _optional(hint)
-    if inner not in _PARSED:
-        return f"_decode({value}, _hints[{name!r}])"
-    parsed = _PARSED[inner].format(v=value)
-    return f"(None if {value} is None else {parsed})" if optional else parsed
-
-
-def _generate(cls: type[Any]) -> tuple[Callable[[Any], dict[str, Any]], Callable[[dict[str, Any]], Any]]:
-    """The encoder and decoder of one record class.
-
-    The decoder sets the fields of a new record as the frozen dataclass's ``__init__`` does
-    (``object.__setattr__`` each, in order) without the call through it, unless the class has a
-    ``__post_init__`` to run; a stored record missing a field goes through `_decode_fields`."""
-    hints = _HINTS[cls] = get_type_hints(cls)
-    names = [f.name for f in fields(cls)]
-    encoded = ", ".join([f'"record": {cls.__name__!r}', *(f"{n!r}: {_encoding(n, hints[n])}" for n in names)])
-    if hasattr(cls, "__post_init__"):
-        build = [f"return _cls({', '.join(_decoding(n, hints[n]) for n in names)})"]
-    else:
-        build = ["r = _new(_cls)", *(f"_set(r, {n!r}, {_decoding(n, hints[n])})" for n in names), "return r"]
-    source = "\n".join(
-        [
-            "def encode(r):",
-            f"    return {{{encoded}}}",
-            "def decode(d):",
-            "    try:",
-            *(f"        {line}" for line in build),
-            "    except KeyError:",
-            "        return _decode_fields(_cls, d)",
-        ]
-    )
-    namespace: dict[str, Any] = {
-        "_cls": cls,
-        "_new": object.__new__,
-        "_set": object.__setattr__,
-        "_hints": hints,
-        "_encode": _encode,
-        "_decode": _decode,
-        "_decode_fields": _decode_fields,
-        "_Decimal": Decimal,
-        "_datetime": datetime,
-        "_date": date,
-    }
-    exec(compile(source, f"<kpi_records codec {cls.__name__}>", "exec"), namespace)
-    return namespace["encode"], namespace["decode"]
-
-
-_ENCODERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
-_DECODERS: dict[str, Callable[[dict[str, Any]], Any]] = {}
-for _name, _cls in RECORD_TYPES.items():
-    _ENCODERS[_cls], _DECODERS[_name] = _generate(_cls)
-
-
-def _encode_record(record: Record) -> dict[str, Any]:
-    return _ENCODERS[type(record)](record)
-
-
-def _decode_record(data: dict[str, Any]) -> Record:
-    record: Record = _DECODERS[data["record"]](data)
-    return record

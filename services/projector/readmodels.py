@@ -19,6 +19,7 @@ from events.envelope import Envelope
 from projections import funnel, kpi_fold, org, pipeline, rep_activity
 from projections.positions import Positioned
 from sales.process import ProcessConfig
+from services.projector import kpi_codec
 
 Update = Callable[[Any], Any]
 """From the partial's current state to its state after one event."""
@@ -116,7 +117,7 @@ def read_models(process: ProcessConfig, timezone: str) -> tuple[ReadModel, ...]:
             "kpis",
             kpi_changes(timezone),
             lambda _key: None,
-            kpi_fold.encode_partial,
-            kpi_fold.decode_partial,
+            kpi_codec.encode_partial,
+            kpi_codec.decode_partial,
         ),
     )

@@ -3,10 +3,10 @@
 A store is a plain map of bytes to bytes plus one number: the offset, in the projection changelog,
 of the last record the store reflects. Every write carries that offset and lands atomically with
 it (a RocksDB write batch), so after a crash the store is never ahead of the changelog and
-recovery only has to replay the changelog from that offset on (`services.projector.recovery`).
+recovery only has to replay the changelog from that offset on (`Projector` restoring a partition).
 
-Values are stored encoded (compact JSON, `services.projector.codec`), never as Python objects:
-a decoded partial costs 3 to 5 times its JSON size in memory. With RocksDB the partials live on
+Values are stored encoded (compact JSON: `services.projector.readmodels`, `kpi_codec`), never as
+Python objects: a decoded partial costs 3 to 5 times its JSON size in memory. With RocksDB the partials live on
 disk and a worker's memory is bounded by RocksDB's block cache and the decoded-partials cache,
 whatever the number of open deals.
 """

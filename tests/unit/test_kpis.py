@@ -20,16 +20,11 @@ from hypothesis import strategies as st
 
 from events.envelope import Envelope
 from events.parse import parse_document
-from projections.kpi_fold import (
-    contributions,
-    decode_partial,
-    encode_partial,
-    evolve,
-    merge_partials,
-)
+from projections.kpi_fold import contributions, evolve, merge_partials
 from projections.kpi_scope import KpiValue
 from projections.kpis import KpiBook, Scope, fold, kpi_report
 from sales.process import ProcessConfig, load_process, parse_process
+from services.projector.kpi_codec import decode_partial, encode_partial
 from services.projector.readmodels import read_models
 from tests.delivery import delivered_twice
 from tests.samples import SAMPLES, latest_sample, money, sample_event
