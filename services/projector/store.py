@@ -6,9 +6,9 @@ it (a RocksDB write batch), so after a crash the store is never ahead of the cha
 recovery only has to replay the changelog from that offset on (`Projector` restoring a partition).
 
 Values are stored encoded (compact JSON: `services.projector.readmodels`, `kpi_codec`), never as
-Python objects: a decoded partial costs 3 to 5 times its JSON size in memory. With RocksDB the partials live on
-disk and a worker's memory is bounded by RocksDB's block cache and the decoded-partials cache,
-whatever the number of open deals.
+Python objects: a decoded partial costs 3 to 5 times its JSON size in memory. With RocksDB the
+partials live on disk and a worker's memory is bounded by RocksDB's block cache and the
+decoded-partials cache, whatever the number of open deals.
 """
 
 from __future__ import annotations
