@@ -36,6 +36,8 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     bodies.Kpis,
     bodies.Forecast,
     bodies.Leaderboard,
+    bodies.RepStatement,
+    bodies.Payouts,
     bodies.SchemaIndex,
     bodies.NotFound,
 )

@@ -7,6 +7,7 @@ from services.contracts.openapi_parts import (
     OPERATIONS_TAG,
     QUERIES_TAG,
     get,
+    json_content,
     path_parameter,
     query_parameter,
     response,
@@ -85,6 +86,36 @@ def query_paths() -> Json:
                 query_parameter("by", "rep (default) or team.", {"enum": ["rep", "team"]}),
                 PERIOD_PARAMETER,
             ],
+        ),
+        "/v1/statements/{rep_id}/{period}": get(
+            "statement",
+            QUERIES_TAG,
+            "A rep's commission statement: every line with its rule, plan version and events",
+            {
+                "200": {
+                    "description": "The statement (CSV with `Accept: text/csv` or `format=csv`).",
+                    "content": {
+                        **json_content({"$ref": "#/components/schemas/RepStatement"}),
+                        "text/csv": {"schema": {"type": "string"}},
+                    },
+                },
+                "400": response("A bad parameter.", "BadQuery"),
+            },
+            parameters=[
+                rep,
+                path_parameter("period", "2026-11, 2026-Q4, 2026, ...", {"type": "string", "minLength": 1}),
+                query_parameter("format", "json (default) or csv.", {"enum": ["json", "csv"]}),
+            ],
+        ),
+        "/v1/payouts": get(
+            "payouts",
+            QUERIES_TAG,
+            "Every rep's statement totals for a period",
+            {
+                "200": response("Totals per rep and currency.", "Payouts"),
+                "400": response("A bad parameter.", "BadQuery"),
+            },
+            parameters=[PERIOD_PARAMETER],
         ),
         "/v1/funnel": get(
             "funnel",

@@ -17,6 +17,7 @@ import orjson
 
 from events.envelope import Envelope
 from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections.incentives import ledger
 from projections.positions import Positioned
 from sales.process import ProcessConfig
 from services.projector import kpi_codec
@@ -120,4 +121,20 @@ def read_models(process: ProcessConfig, timezone: str) -> tuple[ReadModel, ...]:
             kpi_codec.encode_partial,
             kpi_codec.decode_partial,
         ),
+        ReadModel(
+            "incentives",
+            single(ledger.key_of, ledger.evolve),
+            lambda _key: ledger.Entries(),
+            _entries_to_dict,
+            lambda _key, data: _entries_from_dict(data),
+        ),
     )
+
+
+def _entries_to_dict(entries: ledger.Entries) -> dict[str, Any]:
+    """``{"entries": [[event id, type, UTC time, data JSON], ...]}`` in event-id order."""
+    return {"entries": [[e.event_id, e.type, e.at, e.data] for e in entries.items]}
+
+
+def _entries_from_dict(data: dict[str, Any]) -> ledger.Entries:
+    return ledger.Entries(tuple(ledger.Entry(*item) for item in data.get("entries", ())))

@@ -1,4 +1,5 @@
-"""JSON as every endpoint writes it: decimals as exact strings, durations in seconds, ISO 8601 times.
+"""JSON as every endpoint writes it: decimals as exact strings, durations in seconds, ISO 8601 times
+and days.
 
 Our own encoding, not the web framework's (which rounds floats), so a live answer and a replay of
 the same log match byte for byte.
@@ -7,7 +8,7 @@ the same log match byte for byte.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,7 +19,7 @@ def jsonable(value: Any) -> Any:
         return str(value)
     if isinstance(value, timedelta):
         return value.total_seconds()
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, dict):
         return {k: jsonable(v) for k, v in value.items()}

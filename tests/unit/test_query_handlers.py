@@ -7,23 +7,29 @@ answers must equal the pure folds over the same history (what a replay computes)
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import itertools
 import json
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from events import Envelope, parse_event, serialize_event
 from projections import kpi_fold, org
+from projections.incentives import ledger
+from projections.incentives.books import book_of, payouts
 from projections.kpi_scope import Scope
 from projections.kpis import kpi_report
 from sales.process import load_process
 from services.outbox.relay import partition_for
 from services.projector.readmodels import read_models
-from services.queries import handlers
+from services.queries import handlers, statements
 from services.queries.answers import membership_of
 from services.simulator import simulate_envelopes
+from services.web.encoding import json_bytes
 from services.web.routes import Call, Reply
 from tests.delivery import delivered_twice
 from tests.support import replayed_pipeline_and_funnel
@@ -130,3 +136,33 @@ def test_a_rep_never_seen_has_zero_activity() -> None:
     reply = asyncio.run(handlers.rep_activity(QUERIES, Call(path={"rep_id": "rep-nobody"})))
     body = json.loads(reply.encoded())
     assert reply.status == 200 and body["rep_id"] == "rep-nobody" and body["calls"] == 0
+
+
+def test_statements_and_payouts_are_the_engines_over_the_same_history_in_json_and_csv() -> None:
+    book = book_of(ledger.fold(HISTORY), TZ)
+    earning = [one for one in payouts(book, "2026-Q1") if one.statements]
+    assert earning, "the simulated quarter credits at least one deal under a plan"
+    for expected in earning:
+        path = {"rep_id": expected.rep_id, "period": "2026-Q1"}
+        reply = asyncio.run(statements.statement(QUERIES, Call(path=path)))
+        body = json.loads(reply.encoded())
+        assert reply.status == 200
+        assert {k: v for k, v in body.items() if not k.startswith("partitions_")} == json.loads(
+            json_bytes(statements.statement_body(expected))
+        )
+        as_csv = asyncio.run(statements.statement(QUERIES, Call(path=path, headers={"Accept": "text/csv"})))
+        rows = list(csv.reader(io.StringIO(as_csv.encoded().decode())))
+        assert as_csv.content_type.startswith("text/csv") and rows[0][0] == "plan_id"
+        assert len(rows) - 1 == sum(len(one.lines) for one in expected.statements)
+        assert sum(Decimal(row[7]) for row in rows[1:]) == sum(one.total for one in expected.statements)
+    status, body = ask(statements.payout_list, period="2026-Q1")
+    assert status == 200 and {row["rep_id"] for row in body["payouts"]} == book.reps()
+
+
+def test_a_statement_for_a_bad_period_or_format_is_a_400() -> None:
+    for path, query in (
+        ({"rep_id": "rep-a", "period": "2026-Q9"}, {}),
+        ({"rep_id": "rep-a", "period": "2026-Q1"}, {"format": "pdf"}),
+    ):
+        reply = asyncio.run(statements.statement(QUERIES, Call(path=path, query=query)))
+        assert reply.status == 400 and json.loads(reply.encoded())["reason"] == "bad_query"

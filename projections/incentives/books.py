@@ -1,0 +1,261 @@
+"""Statements from the merged ledger: which plan, which credit, which quota, which reversals.
+
+Business rules (docs/incentives.md, "From events to statements"):
+
+- **Credit.** A deal is credited on the local day (organisation time zone) of its first
+  `DealWon`; each rep in its credit splits gets their share (`split.credit_lines`). A later
+  `DealWon` of the same deal (reopened and won again) earns nothing more here.
+- **Plan in force.** The rep's plan is the `CompPlanAssigned` covering the credited day (the
+  latest recorded one when several do); its version is the highest one in force that day. Each
+  credit line is rated under the version in force on its own day, so replaying a past period
+  gives the payouts of that period even after the plan changed. When versions change within a
+  period, each version rates its own lines as one statement (its tiers see only those lines).
+- **Quota.** The latest revision of the rep's quota (`assignee: rep`) whose period is exactly the
+  statement's period; none: rules in % of quota explain a zero line.
+- **Reversals.** A `CustomerChurned` naming a deal, on a local day within the period, reverses
+  what the rep earned on that deal in the period it was credited (its commission lines there);
+  the plan's clawback rule decides how much comes back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from events.customers import CustomerChurnedData
+from events.deals import DealWonData
+from events.incentives import CompPlanAssignedData, CompPlanPublishedData, SpiffAnnouncedData
+from events.money import Money
+from events.objectives import QuotaAssignedData
+from projections.incentives.ledger import Entries, Entry
+from projections.incentives.lines import CreditLine, Reversal, Statement
+from projections.incentives.split import credit_lines
+from projections.incentives.statement import statement
+from projections.incentives.terms import PlanTerms, SpiffTerms, spiff_terms_of, terms_of
+from projections.periods import day_period_key, local_day, period_days, period_kind
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Fact:
+    """An entry read back: when, which event, and its data as the catalogue's model."""
+
+    at: datetime
+    event_id: str
+    day: date
+    """The local day of ``at`` in the organisation's time zone."""
+
+
+@dataclass(frozen=True, slots=True)
+class Won(Fact):
+    data: DealWonData
+
+
+@dataclass(frozen=True, slots=True)
+class Assigned(Fact):
+    data: CompPlanAssignedData
+
+
+@dataclass(frozen=True, slots=True)
+class Churned(Fact):
+    data: CustomerChurnedData
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaSet(Fact):
+    data: QuotaAssignedData
+
+
+@dataclass(frozen=True)
+class IncentiveBook:
+    """The ledger read back, indexed the way statements look things up."""
+
+    tz: str
+    first_wins: Mapping[str, Won]
+    plans: Mapping[str, tuple[PlanTerms, ...]]
+    assignments: Mapping[str, tuple[Assigned, ...]]
+    quotas: tuple[QuotaSet, ...]
+    spiffs: tuple[SpiffTerms, ...]
+    churns: tuple[Churned, ...]
+
+    def reps(self) -> set[str]:
+        """Every rep with a plan assignment or credit."""
+        credited = {split.rep_id for won in self.first_wins.values() for split in won.data.credit_splits}
+        return credited | set(self.assignments)
+
+
+def book_of(ledger: Mapping[str, Entries], tz: str) -> IncentiveBook:
+    """Read every entry back with the catalogue's models (entries were validated at the gate)."""
+    wins: dict[str, Won] = {}
+    plans: dict[str, list[PlanTerms]] = defaultdict(list)
+    assignments: dict[str, list[Assigned]] = defaultdict(list)
+    quotas: list[QuotaSet] = []
+    spiffs: list[SpiffTerms] = []
+    churns: list[Churned] = []
+    for entry in sorted(entry for entries in ledger.values() for entry in entries.items):
+        at = datetime.fromisoformat(entry.at)
+        fact = (at, entry.event_id, local_day(at, tz))
+        match entry.type:
+            case "DealWon":
+                won = Won(*fact, DealWonData.model_validate_json(entry.data))
+                first = wins.get(won.data.deal_id)
+                if first is None or (won.at, won.event_id) < (first.at, first.event_id):
+                    wins[won.data.deal_id] = won
+            case "CompPlanPublished":
+                plan = terms_of(CompPlanPublishedData.model_validate_json(entry.data))
+                plans[plan.plan_id].append(plan)
+            case "CompPlanAssigned":
+                assigned = Assigned(*fact, CompPlanAssignedData.model_validate_json(entry.data))
+                assignments[assigned.data.rep_id].append(assigned)
+            case "QuotaAssigned":
+                quotas.append(QuotaSet(*fact, QuotaAssignedData.model_validate_json(entry.data)))
+            case "SpiffAnnounced":
+                spiffs.append(spiff_terms_of(SpiffAnnouncedData.model_validate_json(entry.data)))
+            case "CustomerChurned":
+                churns.append(Churned(*fact, CustomerChurnedData.model_validate_json(entry.data)))
+            case _:
+                _ignore(entry)
+    return IncentiveBook(
+        tz,
+        wins,
+        {
+            plan_id: tuple(sorted(versions, key=lambda p: p.plan_version))
+            for plan_id, versions in plans.items()
+        },
+        {rep: tuple(sorted(facts, key=lambda f: (f.at, f.event_id))) for rep, facts in assignments.items()},
+        tuple(sorted(quotas, key=lambda f: (f.at, f.event_id))),
+        tuple(spiffs),
+        tuple(sorted(churns, key=lambda f: (f.at, f.event_id))),
+    )
+
+
+def _ignore(entry: Entry) -> None:
+    """Facts kept for later slices (payout approvals) are not read by statements yet."""
+
+
+def plan_on(book: IncentiveBook, rep_id: str, day: date) -> PlanTerms | None:
+    """The plan version that rates ``rep_id``'s credit of ``day``, or None (no plan: no pay)."""
+    covering = [
+        a
+        for a in book.assignments.get(rep_id, ())
+        if a.data.effective_from <= day <= (a.data.effective_to or day)
+    ]
+    if not covering:
+        return None
+    plan_id = covering[-1].data.plan_id  # the latest recorded assignment wins
+    in_force = [plan for plan in book.plans.get(plan_id, ()) if plan.in_force_on(day)]
+    return in_force[-1] if in_force else None
+
+
+def credit_of(book: IncentiveBook, rep_id: str, first: date, last: date) -> list[CreditLine]:
+    """``rep_id``'s credit lines of the days ``first`` to ``last``, one per deal first won then."""
+    lines = []
+    for won in book.first_wins.values():
+        if first <= won.day <= last and any(s.rep_id == rep_id for s in won.data.credit_splits):
+            lines += [
+                line for line in credit_lines(won.data, won.day, (won.event_id,)) if line.rep_id == rep_id
+            ]
+    return lines
+
+
+def quota_of(book: IncentiveBook, rep_id: str, first: date, last: date) -> Money | None:
+    """The latest revision of the rep's own quota for exactly this period."""
+    mine = [
+        q.data.amount
+        for q in book.quotas
+        if q.data.assignee == "rep"
+        and q.data.assignee_id == rep_id
+        and (q.data.period.start, q.data.period.end) == (first, last)
+    ]
+    return mine[-1] if mine else None
+
+
+@dataclass(frozen=True)
+class RepStatement:
+    """A rep's statement for a period: one `Statement` per plan version that rated credit in it."""
+
+    rep_id: str
+    period: str
+    statements: tuple[Statement, ...]
+    unrated: tuple[CreditLine, ...]
+    """Credit with no plan in force on its day (no assignment, or no version then): earns nothing."""
+
+    def totals(self) -> dict[str, Decimal]:
+        """The total per currency."""
+        sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
+        for one in self.statements:
+            sums[one.currency] += one.total
+        return dict(sorted(sums.items()))
+
+
+def rep_statement(book: IncentiveBook, rep_id: str, period: str) -> RepStatement:
+    """``rep_id``'s statement for ``period`` (a key such as ``2026-Q4``), from the whole book."""
+    first, last = period_days(period)
+    return _statement(book, rep_id, period, first, last, with_reversals=True)
+
+
+def _statement(
+    book: IncentiveBook, rep_id: str, period: str, first: date, last: date, *, with_reversals: bool
+) -> RepStatement:
+    by_plan: dict[tuple[str, int], tuple[PlanTerms, list[CreditLine]]] = {}
+    unrated = []
+    for line in credit_of(book, rep_id, first, last):
+        plan = plan_on(book, rep_id, line.credited_on)
+        if plan is None:
+            unrated.append(line)
+            continue
+        by_plan.setdefault((plan.plan_id, plan.plan_version), (plan, []))[1].append(line)
+    reversals = _reversals(book, rep_id, period, first, last) if with_reversals else []
+    if reversals and not by_plan:
+        plan = plan_on(book, rep_id, last) or plan_on(book, rep_id, first)
+        if plan is not None:
+            by_plan[(plan.plan_id, plan.plan_version)] = (plan, [])
+    quota = quota_of(book, rep_id, first, last)
+    statements = []
+    for index, (plan, lines) in enumerate(by_plan[key] for key in sorted(by_plan)):
+        mine = reversals if index == len(by_plan) - 1 else []  # reversals land once, on the last version
+        statements.append(statement(lines, plan, quota, rep_id=rep_id, spiffs=book.spiffs, reversals=mine))
+    return RepStatement(
+        rep_id, period, tuple(statements), tuple(sorted(unrated, key=lambda line: line.deal_id))
+    )
+
+
+def _reversals(book: IncentiveBook, rep_id: str, period: str, first: date, last: date) -> list[Reversal]:
+    """Deals of ``rep_id`` churned within the days, with what the rep earned on them."""
+    out = []
+    for churn in book.churns:
+        if not first <= churn.day <= last:
+            continue
+        for deal_id in churn.data.deal_ids:
+            won = book.first_wins.get(deal_id)
+            if won is None or won.day > churn.day:
+                continue
+            paid = _earned_on(book, rep_id, deal_id, day_period_key(period_kind(period), won.day))
+            if paid is None:
+                continue
+            amount, currency = paid
+            out.append(
+                Reversal(deal_id, amount, currency, won.day, churn.day, (won.event_id, churn.event_id))
+            )
+    return out
+
+
+def _earned_on(book: IncentiveBook, rep_id: str, deal_id: str, period: str) -> tuple[Decimal, str] | None:
+    """What ``rep_id`` earned on ``deal_id`` in ``period`` (the same kind of period as the
+    statement reversing it, holding the day it was credited): its lines there, before reversals."""
+    first, last = period_days(period)
+    earned = _statement(book, rep_id, period, first, last, with_reversals=False)
+    for one in earned.statements:
+        lines = [line for line in one.lines if line.deal_id == deal_id and line.earning > 0]
+        if lines:
+            return sum((line.earning for line in lines), ZERO), one.currency
+    return None
+
+
+def payouts(book: IncentiveBook, period: str) -> list[RepStatement]:
+    """Every rep's statement for ``period``, by rep id."""
+    return [rep_statement(book, rep, period) for rep in sorted(book.reps())]

@@ -1,0 +1,97 @@
+"""The incentive fold: the facts statements are computed from, kept as they were published.
+
+Statements are computed at query time over the merged ledger, never incrementally: a marginal or
+retroactive tier is not a sum of per-partition parts, so the fold only collects facts and the plan
+is applied once, over every credit line of a rep and period (`projections.incentives.books`).
+
+Each fact is kept as an `Entry`: its event id, type, occurrence time and its ``data`` as the
+published JSON, re-read with the catalogue's own models when a statement needs it. A partial is
+the set of entries under one key, ``<event type>|<partition key>`` (the deal for `DealWon`, the
+plan for `CompPlanPublished`, the rep for `CompPlanAssigned` and `PayoutApproved`, the quota,
+the SPIFF, the customer for `CustomerChurned`), so each key is fed by one source partition and
+merging is set union: any order, any partitioning and any redelivery give the same ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC
+
+from events.customers import CustomerChurned
+from events.deals import DealWon
+from events.envelope import Envelope
+from events.incentives import CompPlanAssigned, CompPlanPublished, PayoutApproved, SpiffAnnounced
+from events.objectives import QuotaAssigned
+
+FACTS = (
+    DealWon,
+    CompPlanPublished,
+    CompPlanAssigned,
+    QuotaAssigned,
+    SpiffAnnounced,
+    CustomerChurned,
+    PayoutApproved,
+)
+"""The event types statements read."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Entry:
+    """One fact: ``data`` is the event's data as JSON (exactly as validated at the gate)."""
+
+    event_id: str
+    type: str
+    at: str
+    """Occurrence time, ISO 8601 in UTC."""
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Entries:
+    """The entries under one key, in event-id order; merging is set union."""
+
+    items: tuple[Entry, ...] = ()
+
+    def merge(self, other: Entries) -> Entries:
+        if not other.items:
+            return self
+        return Entries(tuple(sorted(set(self.items) | set(other.items))))
+
+
+def key_of(event: Envelope) -> str | None:
+    """Where ``event`` is kept, or None for events statements do not read."""
+    if not isinstance(event, FACTS):
+        return None
+    return f"{event.type}|{event.partition_key}"
+
+
+def entry_of(event: Envelope) -> Entry:
+    data = event.data  # type: ignore[attr-defined]
+    return Entry(event.id, event.type, event.time.astimezone(UTC).isoformat(), data.model_dump_json())  # type: ignore[attr-defined]
+
+
+def evolve(entries: Entries, event: Envelope) -> Entries:
+    """The entries after ``event`` (unchanged for an event of no interest)."""
+    if key_of(event) is None:
+        return entries
+    return entries.merge(Entries((entry_of(event),)))
+
+
+def fold(events: Iterable[Envelope]) -> dict[str, Entries]:
+    """Every partial from a whole history (what a replay computes)."""
+    ledger: dict[str, Entries] = {}
+    for event in events:
+        key = key_of(event)
+        if key is not None:
+            ledger[key] = evolve(ledger.get(key, Entries()), event)
+    return ledger
+
+
+def merge_all(partials: Iterable[tuple[str, Entries]]) -> Mapping[str, Entries]:
+    """Partials from any partitions, in any order, merged by key."""
+    merged: dict[str, Entries] = {}
+    for key, partial in partials:
+        current = merged.get(key)
+        merged[key] = partial if current is None else current.merge(partial)
+    return merged

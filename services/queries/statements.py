@@ -1,0 +1,95 @@
+"""Statement endpoints: `GET /v1/statements/{rep_id}/{period}` (JSON or CSV) and `GET /v1/payouts`.
+
+The statement is computed at query time over the merged incentive ledger with the pure engine
+(`projections.incentives.books`), so a live answer and a replay are the same function of the
+same facts. CSV is chosen by ``Accept: text/csv`` or ``?format=csv``: one row per line, the
+event ids joined by spaces.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import asdict
+from typing import Any
+
+from projections.incentives import ledger
+from projections.incentives.books import IncentiveBook, RepStatement, book_of, payouts, rep_statement
+from services.queries import params
+from services.queries.handlers import Coverage, Queries, answering_bad_queries
+from services.queries.params import BadQuery
+from services.web.encoding import jsonable
+from services.web.routes import Call, Reply
+
+CSV_COLUMNS = (
+    "plan_id",
+    "plan_version",
+    "kind",
+    "rule_id",
+    "deal_id",
+    "rate_percent",
+    "base",
+    "earning",
+    "currency",
+    "event_ids",
+    "explanation",
+)
+
+
+async def incentive_book(queries: Queries) -> tuple[IncentiveBook, Coverage]:
+    states, covered = await queries.read.states("incentives")
+    return book_of(ledger.merge_all(states), queries.timezone), covered
+
+
+def statement_body(result: RepStatement) -> dict[str, Any]:
+    """The statement as JSON: per plan version its lines and totals, then the totals per currency."""
+    return {
+        "rep_id": result.rep_id,
+        "period": result.period,
+        "statements": [asdict(one) for one in result.statements],
+        "unrated": [asdict(line) for line in result.unrated],
+        "totals": result.totals(),
+    }
+
+
+def statement_csv(result: RepStatement) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for one in result.statements:
+        for line in one.lines:
+            row = jsonable(asdict(line))
+            named = (row["kind"], row["rule_id"] or "", row["deal_id"] or "", row["rate_percent"] or "")
+            amounts = (row["base"], row["earning"], one.currency)
+            writer.writerow(
+                (one.plan_id, one.plan_version, *named, *amounts, " ".join(line.event_ids), line.explanation)
+            )
+    return out.getvalue().encode()
+
+
+def wants_csv(call: Call) -> bool:
+    requested = call.query.get("format")
+    if requested not in (None, "json", "csv"):
+        raise BadQuery("format: json or csv")
+    return requested == "csv" or (requested is None and "text/csv" in call.header("Accept"))
+
+
+@answering_bad_queries
+async def statement(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/statements/{rep_id}/{period}`: every line with its rule, plan version and events."""
+    period = params.period({"period": call.path["period"]}, queries.timezone)
+    as_csv = wants_csv(call)
+    book, covered = await incentive_book(queries)
+    result = rep_statement(book, call.path["rep_id"], period)
+    if as_csv:
+        return Reply(200, raw=statement_csv(result), content_type="text/csv; charset=utf-8")
+    return Reply(200, {**statement_body(result), **covered})
+
+
+@answering_bad_queries
+async def payout_list(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/payouts?period=...`: every rep's totals for the period."""
+    period = params.period(call.query, queries.timezone)
+    book, covered = await incentive_book(queries)
+    reps = [{"rep_id": one.rep_id, "totals": one.totals()} for one in payouts(book, period)]
+    return Reply(200, {"period": period, "payouts": reps, **covered})
