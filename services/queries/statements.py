@@ -82,7 +82,7 @@ async def statement(queries: Queries, call: Call) -> Reply:
     book, covered = await incentive_book(queries)
     result = rep_statement(book, call.path["rep_id"], period)
     if as_csv:
-        return Reply(200, raw=statement_csv(result), content_type="text/csv; charset=utf-8")
+        return Reply(200, raw=statement_csv(result), content_type="text/csv")
     return Reply(200, {**statement_body(result), **covered})
 
 
