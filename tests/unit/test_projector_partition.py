@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from events import Envelope, parse_event, serialize_event
 from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections.incentives import ledger
 from sales.process import default_process
 from services.projector.partition import POSITION, PartitionProjection, split_storage_key
 from services.projector.readmodels import ReadModel, read_models
@@ -62,6 +63,7 @@ def expected() -> dict[str, dict[str, Any]]:
         "funnel": funnel.fold(HISTORY, PROCESS),
         "org": {"org": org.fold(HISTORY)},
         "kpis": dict(kpi_fold.fold(HISTORY, TZ).partials),
+        "incentives": ledger.fold(HISTORY),
     }
 
 
