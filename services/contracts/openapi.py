@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from events import EVENT_TYPES, Reason
 from services.contracts import models as bodies
+from services.contracts import statement_models
 from services.contracts.common import API_VERSION, JSON_SCHEMA_DIALECT, Json, component_schemas, ref
 from services.contracts.openapi_parts import (
     CONTRACTS_TAG,
@@ -36,8 +37,8 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     bodies.Kpis,
     bodies.Forecast,
     bodies.Leaderboard,
-    bodies.RepStatement,
-    bodies.Payouts,
+    statement_models.RepStatement,
+    statement_models.Payouts,
     bodies.SchemaIndex,
     bodies.NotFound,
 )

@@ -1,0 +1,79 @@
+"""The bodies of the statement endpoints (`services.queries.statements`), as pydantic models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from services.contracts.models import Body, Coverage
+
+Number = Annotated[
+    str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?(E[+-]?[0-9]+)?$", description="An exact decimal, as text.")
+]
+
+
+class StatementLine(Body):
+    """One explained line: what earned it, at which rate, and the events behind it."""
+
+    kind: Literal["commission", "kpi_bonus", "spiff", "cap", "draw", "draw_recovery", "clawback"]
+    rule_id: str | None = Field(description="The plan rule (None only when no rule of the plan applies).")
+    plan_id: str
+    plan_version: int
+    deal_id: str | None
+    rate_percent: Number | None
+    base: Number
+    earning: Number
+    event_ids: list[str] = Field(description="Ids of the events that earned (or reversed) the line.")
+    explanation: str
+
+
+class PlanStatement(Body):
+    """The lines one plan version rated in the period, and their totals (docs/incentives.md)."""
+
+    rep_id: str
+    plan_id: str
+    plan_version: int
+    currency: str
+    lines: list[StatementLine]
+    total: Number = Field(description="The exact sum of the lines.")
+    credited: Number
+    attainment_percent: Number | None
+    draw_balance: Number
+
+
+class CreditLine(Body):
+    """A rep's share of a won deal, as credited."""
+
+    deal_id: str
+    rep_id: str
+    amount: Number
+    currency: str
+    credited_on: str = Field(description="The local day credited (ISO 8601 date).")
+    share_percent: Number
+    event_ids: list[str]
+    deal_amount: Number | None
+    products: list[str]
+    team_id: str | None
+
+
+class RepStatement(Coverage):
+    """A rep's statement for a period: one part per plan version in force, and unrated credit."""
+
+    rep_id: str
+    period: str
+    statements: list[PlanStatement]
+    unrated: list[CreditLine] = Field(description="Credit with no plan in force on its day: earns nothing.")
+    totals: dict[str, Number] = Field(description="Total per currency.")
+
+
+class Payout(Body):
+    rep_id: str
+    totals: dict[str, Number]
+
+
+class Payouts(Coverage):
+    """Every rep's totals for the period."""
+
+    period: str
+    payouts: list[Payout]
