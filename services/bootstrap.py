@@ -33,7 +33,7 @@ from services.outbox.relay import Relay
 from services.projector.readmodels import read_models
 from services.projector.service import Projector
 from services.queries import handlers as queries
-from services.queries import statements
+from services.queries import statements, what_if
 from services.queries.fanout import PARTIALS, FannedOut, own_partials
 from services.settings import Settings
 from services.web.faust import serve
@@ -106,6 +106,7 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
             Route("GET", "/v1/leaderboards", partial(queries.leaderboard, reads)),
             Route("GET", "/v1/statements/{rep_id}/{period}", partial(statements.statement, reads)),
             Route("GET", "/v1/payouts", partial(statements.payout_list, reads)),
+            Route("POST", "/v1/what-if", partial(what_if.what_if, reads)),
         ]
     published = contracts.Contracts(openapi_document(settings), asyncapi_document(settings), event_schemas())
     table += [

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from services.settings import Settings, get_settings
 
@@ -86,6 +87,37 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return run_system(settings, demo_count=args.demo_events, simulate_history=not args.no_history)
 
 
+def cmd_what_if(args: argparse.Namespace, settings: Settings) -> int:
+    """POST the proposal to a running worker's `/v1/what-if` and print the comparison per rep."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    document = json.loads(args.plan.read_text(encoding="utf-8"))
+    plan = document.get("data", document) if isinstance(document, dict) else document  # an event or its data
+    body: dict[str, object] = {"period": args.period, "plan": plan}
+    if args.rep:
+        body["reps"] = args.rep
+    url = args.url or f"http://{settings.web_host}:{settings.web_port}"
+    request = urllib.request.Request(
+        f"{url}/v1/what-if", json.dumps(body).encode(), {"Content-Type": "application/json"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer = json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        print(error.read().decode(), file=sys.stderr)
+        return 1
+    currency = answer["currency"]
+    print(f"{answer['period']}: plan {answer['plan_id']} v{answer['plan_version']} ({currency})")
+    print(f"{'rep':<24} {'recorded':>14} {'proposed':>14} {'deals differing':>16}")
+    for rep in answer["reps"]:
+        row = (rep["rep_id"], rep["current_total"], rep["proposed_total"], len(rep["differences"]))
+        print(f"{row[0]:<24} {row[1]:>14} {row[2]:>14} {row[3]:>16}")
+    print(f"{'total':<24} {answer['current_total']:>14} {answer['proposed_total']:>14}")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     from services.settings import settings_table
 
@@ -125,6 +157,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="publish demo activity to a running system (HTTP and Kafka)")
     demo.add_argument("--count", type=int, default=30, help="number of demo events (default 30)")
     demo.set_defaults(handler=cmd_demo)
+
+    what_if = sub.add_parser(
+        "what-if", help="a proposed plan over a recorded period, beside the plan in force"
+    )
+    what_if.add_argument("plan", type=Path, help="the proposal: a CompPlanPublished event or its data (JSON)")
+    what_if.add_argument("--period", required=True, help="the period to try it over, e.g. 2026-Q3")
+    what_if.add_argument(
+        "--rep", action="append", help="a rep to compare (repeatable; default: those it pays)"
+    )
+    what_if.add_argument("--url", help="a worker's URL (default: this machine's SALESLEDGER_WEB_HOST/PORT)")
+    what_if.set_defaults(handler=cmd_what_if)
 
     config = sub.add_parser("config", help="print every setting: variable, default, effective value")
     config.set_defaults(handler=cmd_config)

@@ -39,6 +39,8 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     bodies.Leaderboard,
     statement_models.RepStatement,
     statement_models.Payouts,
+    statement_models.WhatIf,
+    statement_models.WhatIfRequest,
     bodies.SchemaIndex,
     bodies.NotFound,
 )

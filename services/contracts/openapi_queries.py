@@ -107,6 +107,30 @@ def query_paths() -> Json:
                 query_parameter("format", "json (default) or csv.", {"enum": ["json", "csv"]}),
             ],
         ),
+        "/v1/what-if": {
+            "post": {
+                "operationId": "whatIf",
+                "tags": [QUERIES_TAG],
+                "summary": "A proposed plan over a recorded period, beside the plan in force",
+                "requestBody": {
+                    "required": True,
+                    "content": json_content({"$ref": "#/components/schemas/WhatIfRequest"}),
+                },
+                "responses": {
+                    "200": response("Per rep and in total: as recorded and under the proposal.", "WhatIf"),
+                    "400": response(
+                        "Not a JSON object, or a bad period.",
+                        schema={
+                            "oneOf": [
+                                {"$ref": "#/components/schemas/Rejected"},
+                                {"$ref": "#/components/schemas/BadQuery"},
+                            ]
+                        },
+                    ),
+                    "422": response("The plan is not valid in the published schema.", "Rejected"),
+                },
+            }
+        },
         "/v1/payouts": get(
             "payouts",
             QUERIES_TAG,

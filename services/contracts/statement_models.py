@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -77,3 +77,37 @@ class Payouts(Coverage):
 
     period: str
     payouts: list[Payout]
+
+
+class WhatIfRequest(Body):
+    """A proposed plan to try over a recorded period."""
+
+    period: str | None = Field(None, description="A period key (default: this quarter).")
+    plan: dict[str, Any] = Field(description="The proposal, as the `data` of a `CompPlanPublished`.")
+    reps: list[str] | None = Field(None, description="Reps to compare (default: those the plan would pay).")
+
+
+class DealDifference(Body):
+    deal_id: str
+    current: Number
+    proposed: Number
+
+
+class RepWhatIf(Body):
+    rep_id: str
+    current_total: Number = Field(description="As recorded, in the proposal's currency.")
+    proposed_total: Number
+    differences: list[DealDifference] = Field(description="Deals whose earnings differ.")
+    proposed_lines: list[StatementLine] = Field(description="The proposal's lines for those deals.")
+
+
+class WhatIf(Coverage):
+    """Per rep and in total, the payout as recorded and under the proposal."""
+
+    period: str
+    plan_id: str
+    plan_version: int
+    currency: str
+    current_total: Number
+    proposed_total: Number
+    reps: list[RepWhatIf]

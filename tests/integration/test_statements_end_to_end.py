@@ -3,8 +3,12 @@ through the write model, the relay and the projector, read back from the stateme
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -152,3 +156,46 @@ def test_a_churn_in_august_claws_back_the_500_paid_in_june(worker: WorkerProcess
     august = statement(worker, max_, "2026-08", "-500.00")
     (line,) = [line for line in lines(august) if Decimal(line["earning"]) != 0]
     assert line["kind"] == "clawback" and line["deal_id"] == deal and line["event_ids"] == [won, churn]
+
+
+def test_what_if_over_http_and_from_the_cli_compares_a_proposal_with_the_plan_in_force(
+    worker: WorkerProcess, kafka: Settings, tmp_path: Path
+) -> None:
+    story, plan, zoe = Story(kafka), unique("plan"), unique("rep-zoe")
+    story.plan(plan, marginal(("0", "5"), ("10000", "7"), ("25000", "10")))
+    story.rep(zoe, plan)
+    story.deal("30000.00", "2026-08-03", (zoe, "100"))
+    statement(worker, zoe, "2026-Q3", "2050.00")
+    proposal = {
+        "plan_id": plan,
+        "plan_version": 2,
+        "name": "Flat ten",
+        "currency": "EUR",
+        "effective_from": "2027-01-01",
+        "rules": [marginal(("0", "10"))],
+    }
+    answer = worker.post("/v1/what-if", json={"period": "2026-Q3", "plan": proposal})
+    assert answer.status_code == 200, answer.text
+    (rep,) = answer.json()["reps"]
+    assert (rep["rep_id"], rep["current_total"], rep["proposed_total"]) == (zoe, "2050.00", "3000.00")
+    path = tmp_path / "proposal.json"
+    path.write_text(json.dumps(proposal))
+    printed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "services.cli",
+            "what-if",
+            str(path),
+            "--period",
+            "2026-Q3",
+            "--url",
+            worker.url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    assert f"plan {plan} v2 (EUR)" in printed
+    assert any(line.split() == [zoe, "2050.00", "3000.00", "1"] for line in printed.splitlines())

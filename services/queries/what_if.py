@@ -1,0 +1,75 @@
+"""`POST /v1/what-if`: a proposed plan, in the published plan schema, over a recorded period.
+
+Body: ``{"period": "2026-Q3", "plan": {...the data of a CompPlanPublished...}, "reps": [...]}``
+(``reps`` optional). The answer has, per rep and in total, the payout as recorded and under the
+proposal, and the deals whose earnings differ with the proposal's lines for them
+(`projections.incentives.what_if`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from pydantic import ValidationError
+
+from events.incentives import CompPlanPublishedData
+from projections.incentives.terms import terms_of
+from projections.incentives.what_if import WhatIf, compare
+from services.queries import params
+from services.queries.handlers import Queries, answering_bad_queries
+from services.queries.statements import incentive_book
+from services.refusals import Refusal
+from services.web.routes import Call, Reply, refusal
+
+
+def what_if_body(result: WhatIf) -> dict[str, Any]:
+    reps = []
+    for rep in result.reps:
+        differing = {difference.deal_id for difference in rep.differences}
+        reps.append(
+            {
+                "rep_id": rep.rep_id,
+                "current_total": rep.current_total,
+                "proposed_total": rep.proposed.total,
+                "differences": [asdict(difference) for difference in rep.differences],
+                "proposed_lines": [asdict(line) for line in rep.proposed.lines if line.deal_id in differing],
+            }
+        )
+    return {
+        "period": result.period,
+        "plan_id": result.plan_id,
+        "plan_version": result.plan_version,
+        "currency": result.currency,
+        "current_total": result.current_total,
+        "proposed_total": result.proposed_total,
+        "reps": reps,
+    }
+
+
+@answering_bad_queries
+async def what_if(queries: Queries, call: Call) -> Reply:
+    """Evaluate the proposal in the body; 400 for a body that is not an object, 422 for a bad plan."""
+    try:
+        body = json.loads(call.body)
+    except (ValueError, RecursionError) as exc:
+        return refusal(Refusal.NOT_JSON, f"body is not JSON: {exc}")
+    if not isinstance(body, dict):
+        return refusal(Refusal.NOT_AN_OBJECT, 'a what-if is a JSON object: {"period": ..., "plan": {...}}')
+    period = params.period({"period": body.get("period") or ""}, queries.timezone)
+    reps = body.get("reps")
+    if reps is not None and not (isinstance(reps, list) and all(isinstance(rep, str) for rep in reps)):
+        return refusal(
+            Refusal.INVALID, "reps: a list of rep ids", [{"field": "reps", "message": "a list of strings"}]
+        )
+    try:
+        proposal = terms_of(CompPlanPublishedData.model_validate(body.get("plan")))
+    except ValidationError as exc:
+        errors = [
+            {"field": ".".join(["plan", *(str(part) for part in error["loc"])]), "message": error["msg"]}
+            for error in exc.errors()
+        ]
+        return refusal(Refusal.INVALID, "plan: not a valid plan in the published schema", errors)
+    book, covered = await incentive_book(queries)
+    return Reply(200, {**what_if_body(compare(book, proposal, period, reps)), **covered})
