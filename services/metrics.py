@@ -85,6 +85,20 @@ PIPELINE_OPEN_DEALS = Gauge(
     ["stage"],
     registry=REGISTRY,
 )
+COMMISSION_EARNED = Gauge(
+    "salesledger_commission_earned",
+    "Commission earned this quarter (statement totals, org time zone) by currency and the rep's team "
+    "today (relay leader only).",
+    ["currency", "team"],
+    registry=REGISTRY,
+)
+COMMISSION_PAID = Gauge(
+    "salesledger_commission_paid",
+    "Payouts approved for periods ending this quarter, by currency and the rep's team today "
+    "(relay leader only).",
+    ["currency", "team"],
+    registry=REGISTRY,
+)
 ATTAINMENT_REPS = Gauge(
     "salesledger_attainment_reps",
     "Reps by team and quota attainment bucket (lt_50, 50_80, 80_100, 100_120, ge_120, no_quota, "

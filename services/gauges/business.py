@@ -11,14 +11,19 @@ pure functions the queries use.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
+from events.incentives import PayoutApprovedData
 from projections import kpi_fold, org, pipeline
+from projections.incentives import ledger
+from projections.incentives.books import book_of, payouts
 from projections.kpi_attainment import attainment_distribution
-from projections.periods import local_day, period_key
+from projections.periods import local_day, period_days, period_key
 from sales.process import ProcessConfig
 from services.projector.readmodels import ReadModel, read_models
 from services.queries.fanout import read_body
@@ -38,6 +43,10 @@ class BusinessNumbers:
     stages: tuple[StageTotal, ...]
     attainment: dict[tuple[str, str], int]
     """Reps per (team, bucket) this quarter."""
+    earned: dict[tuple[str, str], Decimal]
+    """Commission earned this quarter per (currency, team)."""
+    paid: dict[tuple[str, str], Decimal]
+    """Payouts approved for periods ending this quarter per (currency, team)."""
 
 
 def _states(model: ReadModel, bodies: Sequence[bytes]) -> list[tuple[str, Any]]:
@@ -49,7 +58,8 @@ def _states(model: ReadModel, bodies: Sequence[bytes]) -> list[tuple[str, Any]]:
 def business_numbers(
     bodies: Mapping[str, Sequence[bytes]], process: ProcessConfig, timezone: str, now: datetime
 ) -> BusinessNumbers:
-    """The gauges' values from every worker's partials bodies of ``pipeline``, ``kpis`` and ``org``."""
+    """The gauges' values from every worker's partials bodies of ``pipeline``, ``kpis``, ``org``
+    and ``incentives``."""
     models = {model.name: model for model in read_models(process, timezone)}
     state = org.merge_all(partial for _, partial in _states(models["org"], bodies["org"]))
     deals = pipeline.deal_views((s for _, s in _states(models["pipeline"], bodies["pipeline"])), process)
@@ -62,5 +72,31 @@ def business_numbers(
     )
     book = kpi_fold.merge_partials(_states(models["kpis"], bodies["kpis"]), timezone)
     quarter = period_key("quarter", now, timezone)
-    attainment = attainment_distribution(book, state, quarter, process, on=local_day(now, timezone))
-    return BusinessNumbers(stages, attainment)
+    today = local_day(now, timezone)
+    attainment = attainment_distribution(book, state, quarter, process, on=today)
+    entries = ledger.merge_all(_states(models["incentives"], bodies["incentives"]))
+    earned, paid = _commission(entries, state, quarter, timezone, today)
+    return BusinessNumbers(stages, attainment, earned, paid)
+
+
+def _commission(
+    entries: Mapping[str, ledger.Entries], state: org.OrgState, quarter: str, timezone: str, today: date
+) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
+    """Earned (statement totals) and paid (approved payouts) this quarter per (currency, team)."""
+
+    def team(rep: str) -> str:
+        return org.team_of(state, rep, today) or "none"
+
+    earned: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for result in payouts(book_of(entries, timezone), quarter):
+        for currency, total in result.totals().items():
+            earned[(currency, team(result.rep_id))] += total
+    paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    first, last = period_days(quarter)
+    for partial in entries.values():
+        for entry in partial.items:
+            if entry.type == "PayoutApproved":
+                payout = PayoutApprovedData.model_validate_json(entry.data)
+                if first <= payout.period.end <= last:
+                    paid[(payout.amount.currency, team(payout.rep_id))] += payout.amount.amount
+    return dict(earned), dict(paid)

@@ -22,6 +22,8 @@ from sales.process import ProcessConfig
 from services.gauges.business import business_numbers
 from services.metrics import (
     ATTAINMENT_REPS,
+    COMMISSION_EARNED,
+    COMMISSION_PAID,
     CONSUMER_LAG,
     PIPELINE_OPEN_DEALS,
     PIPELINE_OPEN_VALUE,
@@ -31,7 +33,14 @@ from services.projector.service import Projector
 from services.queries.fanout import partial_bodies
 
 log = logging.getLogger(__name__)
-BUSINESS = (PIPELINE_OPEN_VALUE, PIPELINE_WEIGHTED_VALUE, PIPELINE_OPEN_DEALS, ATTAINMENT_REPS)
+BUSINESS = (
+    PIPELINE_OPEN_VALUE,
+    PIPELINE_WEIGHTED_VALUE,
+    PIPELINE_OPEN_DEALS,
+    ATTAINMENT_REPS,
+    COMMISSION_EARNED,
+    COMMISSION_PAID,
+)
 """Exported by the relay leader only (cleared on every other worker)."""
 
 
@@ -64,7 +73,10 @@ class BusinessGauges:
             for gauge in BUSINESS:
                 gauge.clear()
             return
-        bodies = {name: await partial_bodies(self.projector, name) for name in ("pipeline", "kpis", "org")}
+        bodies = {
+            name: await partial_bodies(self.projector, name)
+            for name in ("pipeline", "kpis", "org", "incentives")
+        }
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
         numbers = await asyncio.get_running_loop().run_in_executor(
@@ -84,6 +96,10 @@ class BusinessGauges:
                 PIPELINE_WEIGHTED_VALUE.labels(row.stage, row.currency).set(row.weighted_value)
         for (team, bucket), reps in numbers.attainment.items():
             ATTAINMENT_REPS.labels(team, bucket).set(reps)
+        for (currency, team), amount in numbers.earned.items():
+            COMMISSION_EARNED.labels(currency, team).set(float(amount))
+        for (currency, team), amount in numbers.paid.items():
+            COMMISSION_PAID.labels(currency, team).set(float(amount))
 
 
 def register_gauges(app: faust.App, business: BusinessGauges, every: float) -> None:
