@@ -9,6 +9,9 @@ Not timed: simulating it and folding it into the incentive ledger (`projections.
 what the projector keeps). Timed, each ``--repeat`` times (min and median reported):
 
 - **book**: the merged ledger read back into an `IncentiveBook` (what every statement query does);
+- **one statement**: the ledger read back and the statement of the rep with the most lines, the
+  query-time part of the delay from a `DealWon` to its statement line (the rest is the projector's
+  fold latency, measured by `bench.projection`);
 - **baseline, payouts**: every rep's recorded statement for the quarter (`books.payouts`), the
   work of `GET /v1/payouts`;
 - **what-if**: the proposal (the plan in force with every rate raised by one point) over the same
@@ -32,7 +35,7 @@ from datetime import date
 from typing import Any
 
 from projections.incentives import ledger
-from projections.incentives.books import IncentiveBook, book_of, payouts
+from projections.incentives.books import IncentiveBook, book_of, payouts, rep_statement
 from projections.incentives.terms import FlatTerms, MarginalTerms, PlanTerms, Tier
 from projections.incentives.what_if import compare
 from services.simulator import simulate_envelopes
@@ -81,6 +84,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     prepared = time.perf_counter() - started
     book_times, book = timed(lambda: book_of(merged, TZ), args.repeat)
     payout_times, recorded = timed(lambda: payouts(book, args.period), args.repeat)
+    busiest = max(recorded, key=lambda r: sum(len(one.lines) for one in r.statements)).rep_id
+    one_times, _ = timed(lambda: rep_statement(book_of(merged, TZ), busiest, args.period), args.repeat)
     proposal = raised(busiest_plan(book, args.period))
     what_if_times, result = timed(lambda: compare(book, proposal, args.period), args.repeat)
     credited = sum(len(one.lines) for r in recorded for one in r.statements)
@@ -95,6 +100,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "prepare_seconds": round(prepared, 2),
         "book_seconds": [round(t, 3) for t in book_times],
         "payouts_seconds": [round(t, 3) for t in payout_times],
+        "one_statement_seconds": [round(t, 4) for t in one_times],
         "what_if_seconds": [round(t, 3) for t in what_if_times],
     }
 
@@ -109,6 +115,7 @@ def report(figures: dict[str, Any], args: argparse.Namespace) -> None:
     print(f"statement lines {figures['statement_lines']:,}; reps the proposal pays {figures['what_if_reps']}")
     print(f"totals recorded {figures['current_total']} / proposed {figures['proposed_total']}")
     print(row("book (ledger read back)", figures["book_seconds"]))
+    print(row("one statement (with book)", figures["one_statement_seconds"]))
     print(row("baseline: every payout", figures["payouts_seconds"]))
     print(row("what-if", figures["what_if_seconds"]))
     ratio = statistics.median(figures["what_if_seconds"]) / statistics.median(figures["payouts_seconds"])
