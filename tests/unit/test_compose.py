@@ -50,3 +50,13 @@ def test_kafka_listener_matches_the_bootstrap_servers_of_the_services() -> None:
     kafka_env = COMPOSE["services"]["kafka"]["environment"]
     assert "PLAINTEXT://kafka:9092" in kafka_env["KAFKA_ADVERTISED_LISTENERS"]
     assert COMPOSE["services"]["kafka"]["image"].startswith("apache/kafka:4.")
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    import tomllib
+
+    included = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    packages = {pattern.rstrip("*") for pattern in included["include"]}
+    dockerfile = (ROOT / "services" / "Dockerfile").read_text()
+    copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
+    assert packages <= copied, f"the image lacks {sorted(packages - copied)}"
