@@ -22,7 +22,14 @@ from events.customers import CustomerChurned, CustomerExpanded, CustomerRenewed,
 from events.deals import DealLost, DealStageChanged, DealWon, ProposalSent
 from events.enablement import CoachingSessionHeld, TrainingCompleted
 from events.envelope import Envelope
-from events.incentives import CompPlanAssigned, CompPlanPublished, PayoutApproved, SpiffAnnounced
+from events.incentives import (
+    CommissionAdjusted,
+    CompPlanAssigned,
+    CompPlanPublished,
+    PayoutApproved,
+    SpiffAnnounced,
+    comp_plan_published_v1_to_v2,
+)
 from events.objectives import ObjectiveSet, QuotaAssigned
 from events.organisation import (
     RepLeft,
@@ -71,6 +78,7 @@ AnyEvent: TypeAlias = (
     | CompPlanPublished
     | CompPlanAssigned
     | SpiffAnnounced
+    | CommissionAdjusted
     | PayoutApproved
     | TrainingCompleted
     | CoachingSessionHeld
@@ -88,7 +96,12 @@ def type_name(model: type[Envelope]) -> str:
 EVENT_TYPES: dict[str, type[Envelope]] = {type_name(model): model for model in get_args(AnyEvent)}
 """Event type name -> model; the names double as bounded metric labels."""
 
-UPCASTERS = Upcasters({("MeetingHeld", 1): meeting_held_v1_to_v2})
+UPCASTERS = Upcasters(
+    {
+        ("MeetingHeld", 1): meeting_held_v1_to_v2,
+        ("CompPlanPublished", 1): comp_plan_published_v1_to_v2,
+    }
+)
 """Every upcasting step of every type; a type's latest version is one past its last step."""
 
 LATEST_VERSION: dict[str, int] = {name: UPCASTERS.latest(name) for name in EVENT_TYPES}

@@ -14,6 +14,12 @@ Tier shapes, with the worked examples of DOMAIN.md:
   boundary takes the higher bracket. With ``retroactive: false`` each deal's amount picks its
   bracket; with ``retroactive: true`` the period-to-date total does, so reaching a threshold
   re-rates everything earned in the period so far (a **retroactive tier**).
+
+Version 2 of `CompPlanPublished` added what version 1 could not say (each field absent means what
+a v1 plan means, so v1 data reads unchanged): a marginal schedule's ``scope`` (the period's
+running total, or each deal from zero), a ``decelerator`` on commission rules, ``per_deal`` caps,
+a KPI bonus's ``min_observations``, and a ``draw`` rule (a guarantee per period, recoverable or
+not).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from enum import StrEnum
 from itertools import pairwise
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, StrictBool, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from events.envelope import Contract, Identifier, ShortText
 from events.money import Amount, Percent, Quantity
@@ -35,6 +41,13 @@ class TierBasis(StrEnum):
     """Thresholds are credited amounts in the plan currency."""
     QUOTA_ATTAINMENT = "quota_attainment"
     """Thresholds are percentages of quota (100 = quota met)."""
+
+
+class TierScope(StrEnum):
+    PERIOD_TO_DATE = "period_to_date"
+    """Tiers run on the rep's running total of credit in the period (v1's meaning)."""
+    PER_DEAL = "per_deal"
+    """Each deal is tiered from zero."""
 
 
 class Tier(Contract):
@@ -54,6 +67,26 @@ def _ascending_from_zero(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
 Tiers = Annotated[tuple[Tier, ...], Field(min_length=1, max_length=20), AfterValidator(_ascending_from_zero)]
 
 
+class Decelerator(Contract):
+    """Below a floor of quota attainment, every rate of the rule is multiplied or replaced by a lower one."""
+
+    floor_percent: Quantity = Field(
+        description="Attainment (credit / quota, in %) below which rates drop; at the floor they are normal."
+    )
+    multiplier_percent: Percent | None = Field(
+        None, description="Rates are taken at this percentage of themselves (50: half the rate)."
+    )
+    rate_percent: Percent | None = Field(
+        None, description="Rates are replaced by this one where it is lower (never raised)."
+    )
+
+    @model_validator(mode="after")
+    def _one_way_down(self) -> Decelerator:
+        if (self.multiplier_percent is None) == (self.rate_percent is None):
+            raise ValueError("a decelerator has either multiplier_percent or rate_percent")
+        return self
+
+
 class RuleBase(Contract):
     rule_id: Identifier = Field(description="Named on every statement line the rule produces.")
     label: ShortText | None = None
@@ -64,7 +97,12 @@ class MarginalTiers(RuleBase):
 
     kind: Literal["marginal_tiers"]
     basis: TierBasis = TierBasis.AMOUNT
+    scope: TierScope = Field(
+        TierScope.PERIOD_TO_DATE,
+        description="period_to_date: tiers run on the period's running total; per_deal: each deal from zero.",
+    )
     tiers: Tiers
+    decelerator: Decelerator | None = None
 
 
 class FlatTiers(RuleBase):
@@ -74,6 +112,7 @@ class FlatTiers(RuleBase):
     basis: TierBasis = TierBasis.AMOUNT
     retroactive: StrictBool = False
     tiers: Tiers
+    decelerator: Decelerator | None = None
 
 
 class Cap(RuleBase):
@@ -84,6 +123,7 @@ class Cap(RuleBase):
     applies_to: tuple[Identifier, ...] = Field(
         (), max_length=50, description="Rule ids; empty: the whole plan."
     )
+    per_deal: StrictBool = Field(False, description="The cap applies to each deal separately.")
 
 
 class SpiffReference(RuleBase):
@@ -100,6 +140,9 @@ class KpiBonus(RuleBase):
     kpi: Kpi
     threshold: Quantity = Field(description="In the KPI's unit (see `events.objectives.KPI_UNITS`).")
     bonus: Amount
+    min_observations: Annotated[int, Field(strict=True, ge=0, le=1_000_000)] = Field(
+        0, description="Fewest facts the reading must rest on (closed deals for a win rate)."
+    )
 
     @field_validator("threshold")
     @classmethod
@@ -121,8 +164,19 @@ class Clawback(RuleBase):
     affects_quota: StrictBool = Field(False, description="Also reverse the quota credit.")
 
 
+class Draw(RuleBase):
+    """A guaranteed amount per period, advanced against commissions; recoverable ones are owed back."""
+
+    kind: Literal["draw"]
+    amount: Amount = Field(description="Guaranteed per period, in the plan currency.")
+    recoverable: StrictBool = Field(
+        description="true: a shortfall is an advance recovered from later earnings above the draw; "
+        "false: a top-up never owed back."
+    )
+
+
 Rule = Annotated[
-    MarginalTiers | FlatTiers | Cap | SpiffReference | KpiBonus | Clawback, Field(discriminator="kind")
+    MarginalTiers | FlatTiers | Cap | SpiffReference | KpiBonus | Clawback | Draw, Field(discriminator="kind")
 ]
 
 
@@ -130,9 +184,14 @@ def _consistent(rules: tuple[Rule, ...]) -> tuple[Rule, ...]:
     ids = [rule.rule_id for rule in rules]
     if len(set(ids)) != len(ids):
         raise ValueError("rule ids must be unique within a plan")
+    draws = {rule.rule_id for rule in rules if isinstance(rule, Draw)}
+    if len(draws) > 1:
+        raise ValueError(f"a plan has at most one draw, not {', '.join(sorted(draws))}")
     for rule in rules:
         if isinstance(rule, Cap) and (unknown := sorted(set(rule.applies_to) - set(ids))):
             raise ValueError(f"cap {rule.rule_id} applies to unknown rules: {', '.join(unknown)}")
+        if isinstance(rule, Cap) and (drawn := sorted(set(rule.applies_to) & draws)):
+            raise ValueError(f"cap {rule.rule_id} applies to the draw {drawn[0]}: caps come before the draw")
     return rules
 
 

@@ -1,4 +1,4 @@
-"""The rep: onboarded, moved between teams, put on plans, paid, and eventually leaving.
+"""The rep: onboarded, moved between teams, put on plans, paid, adjusted, and eventually leaving.
 
 Business rules (names in `sales.rules`):
 
@@ -8,10 +8,13 @@ Business rules (names in `sales.rules`):
   starts from the rep's current team (``team_mismatch``; an absent ``from_team_id`` means "none").
 - A payout is approved for a rep who was onboarded at some time (``rep_unknown``), including after
   they left (the final payout), and each payout id once (``payout_already_approved``).
+- A commission is adjusted for a rep who was onboarded at some time (``adjustment_rep_unknown``),
+  including after they left (a correction of their last periods).
 - Training and coaching are facts about work done and are always accepted.
 
 Not checked here: that a plan assigned exists (another aggregate), effective dates against the
-rep's first and last day, or deals and quotas of a rep who left (other aggregates).
+rep's first and last day, deals and quotas of a rep who left (other aggregates), or that an
+adjustment id is used once (each event is one adjustment; its event id is the idempotency key).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from events.envelope import Envelope
-from events.incentives import CompPlanAssigned, PayoutApproved
+from events.incentives import CommissionAdjusted, CompPlanAssigned, PayoutApproved
 from events.organisation import RepLeft, RepMovedTeam, RepOnboarded
 from sales import snapshot
 from sales.names import event_type, payload
@@ -35,6 +38,7 @@ HANDLES = frozenset(
         "RepMovedTeam",
         "RepLeft",
         "CompPlanAssigned",
+        "CommissionAdjusted",
         "PayoutApproved",
         "TrainingCompleted",
         "CoachingSessionHeld",
@@ -78,6 +82,8 @@ def decide(state: RepState | None, event: Envelope, process: ProcessConfig) -> N
             raise RuleViolation("rep_unknown", f"{rep.rep_id} was never onboarded")
         if event.data.payout_id in rep.payouts:
             raise RuleViolation("payout_already_approved", f"{event.data.payout_id} was approved already")
+    if isinstance(event, CommissionAdjusted) and not rep.onboarded:
+        raise RuleViolation("adjustment_rep_unknown", f"{rep.rep_id} was never onboarded")
 
 
 def evolve(state: RepState | None, event: Envelope, process: ProcessConfig) -> RepState:

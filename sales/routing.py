@@ -87,6 +87,7 @@ ROUTES: Mapping[str, tuple[str, str]] = MappingProxyType(
         "CompPlanPublished": ("plan", "plan_id"),
         "CompPlanAssigned": ("rep", "rep_id"),
         "SpiffAnnounced": ("spiff", "spiff_id"),
+        "CommissionAdjusted": ("rep", "rep_id"),
         "PayoutApproved": ("rep", "rep_id"),
         "TrainingCompleted": ("rep", "rep_id"),
         "CoachingSessionHeld": ("rep", "rep_id"),

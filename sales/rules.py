@@ -70,6 +70,11 @@ _RULES = (
     Rule("rep_unknown", "rep", "A payout is approved only for a rep who was onboarded."),
     Rule("team_mismatch", "rep", "A team move starts from the rep's current team."),
     Rule("payout_already_approved", "rep", "A payout id is approved once."),
+    Rule(
+        "adjustment_rep_unknown",
+        "rep",
+        "A commission is adjusted only for a rep who was onboarded (also after they left).",
+    ),
     # Plans and quotas.
     Rule("plan_version_not_newer", "plan", "Each published version of a plan is newer than the last."),
     Rule("quota_identity_changed", "quota", "A quota revision keeps its assignee and period."),

@@ -25,7 +25,19 @@ def latest_sample(type_name: str) -> dict[str, Any]:
 
 def sample_event(type_name: str, at: str, event_id: str | None = None, **data: Any) -> Envelope:
     """The latest sample of ``type_name`` at ``at`` with ``data`` fields replaced (None removes one)."""
-    document = copy.deepcopy(latest_sample(type_name))
+    return _event(latest_sample(type_name), at, event_id, data)
+
+
+def older_sample_event(
+    type_name: str, version: int, at: str, event_id: str | None = None, **data: Any
+) -> Envelope:
+    """Like `sample_event`, from the sample of an older schema ``version``: the gate upcasts it."""
+    path = SAMPLES / f"{type_name}.v{version}.json"
+    return _event(json.loads(path.read_text(encoding="utf-8")), at, event_id, data)
+
+
+def _event(sample: dict[str, Any], at: str, event_id: str | None, data: dict[str, Any]) -> Envelope:
+    document = copy.deepcopy(sample)
     document["id"] = event_id or f"evt-sample-{next(_ids)}"
     document["time"] = at
     document.pop("subject", None)

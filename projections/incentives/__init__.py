@@ -10,6 +10,7 @@ turns events into credit lines, and the read model over statements, come next.
 """
 
 from projections.incentives.lines import (
+    Adjustment,
     CreditLine,
     KpiReading,
     LineKind,
@@ -22,6 +23,7 @@ from projections.incentives.statement import statement
 from projections.incentives.terms import PlanTerms, SpiffTerms, spiff_terms_of, terms_of
 
 __all__ = [
+    "Adjustment",
     "CreditLine",
     "KpiReading",
     "LineKind",

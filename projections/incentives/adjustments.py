@@ -1,6 +1,6 @@
-"""Adjustments after the earning rules: caps, the draw, and clawbacks.
+"""Adjustments after the earning rules: caps, the draw, clawbacks, and manual adjustments.
 
-Business rules (docs/incentives.md, "Caps", "Draws" and "Clawbacks"):
+Business rules (docs/incentives.md, "Caps", "Draws", "Clawbacks" and "Manual adjustments"):
 
 - **Caps** run after every earning rule (commission, KPI bonus, SPIFF), in plan order. A period
   cap sums the lines of the rules it names (every line so far when it names none, earlier caps
@@ -13,6 +13,10 @@ Business rules (docs/incentives.md, "Caps", "Draws" and "Clawbacks"):
 - **Clawbacks** reverse pay on a deal reversed within the window (``days served ≤ window_days``):
   the whole amount paid, or prorated, the unserved share ``(window - served) / window``. The first
   clawback rule of the plan applies; a plan without one claws nothing back and says so.
+- **Manual adjustments** come last, each its own line for the amount requested: no cap limits
+  them and the draw does not count them (an adjustment says what to pay; letting a cap cut it
+  or the draw absorb it would silently undo it). One in another currency than the plan's is not
+  added, and its zero line says so (never converted).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from projections.incentives.amounts import ZERO, money_text, percent_text, rounded
-from projections.incentives.lines import LineKind, Rating, Reversal, StatementLine
+from projections.incentives.lines import Adjustment, LineKind, Rating, Reversal, StatementLine
 from projections.incentives.terms import CapTerms, ClawbackTerms, DrawTerms
 
 _RATE_SHOWN = Decimal("0.0001")
@@ -107,3 +111,17 @@ def clawback_lines(
             for r in ordered
         ]
     return [_clawback(rules[0], reversal, rating) for reversal in ordered]
+
+
+def adjustment_lines(adjustments: Sequence[Adjustment], rating: Rating) -> list[StatementLine]:
+    """A line per manual adjustment, in `Adjustment.sort_key` order, with no rule and no rate."""
+    lines = []
+    for item in sorted(adjustments, key=Adjustment.sort_key):
+        base, earning, text = abs(item.amount), item.amount, item.explanation
+        if item.currency != rating.plan.currency:
+            earning = ZERO
+            money = f"{money_text(base)} {item.currency}"
+            text = f"not added: {money}, the plan pays in {rating.plan.currency} (never converted); {text}"
+        event = (item.event_id,)
+        lines.append(rating.line(LineKind.ADJUSTMENT, None, item.deal_id, None, base, earning, event, text))
+    return lines

@@ -15,6 +15,11 @@ Business rules (docs/incentives.md, "From events to statements"):
 - **Reversals.** A `CustomerChurned` naming a deal, on a local day within the period, reverses
   what the rep earned on that deal in the period it was credited (its commission lines there);
   the plan's clawback rule decides how much comes back.
+- **Adjustments.** A `CommissionAdjusted` whose period is exactly the statement's (the same first
+  and last day) is a line of the statement of the plan version in force on the period's last
+  day, after every rule. With no plan in force that day, or in another currency than that
+  plan's, it is listed in `RepStatement.adjustments` and still counted in the totals. What a
+  clawback takes back on a deal is what the plan's rules earned on it, never an adjustment.
 """
 
 from __future__ import annotations
@@ -27,11 +32,17 @@ from decimal import Decimal
 
 from events.customers import CustomerChurnedData
 from events.deals import DealWonData
-from events.incentives import CompPlanAssignedData, CompPlanPublishedData, SpiffAnnouncedData
+from events.incentives import (
+    AdjustmentDirection,
+    CommissionAdjustedData,
+    CompPlanAssignedData,
+    CompPlanPublishedData,
+    SpiffAnnouncedData,
+)
 from events.money import Money
 from events.objectives import QuotaAssignedData
 from projections.incentives.ledger import Entries, Entry
-from projections.incentives.lines import CreditLine, Reversal, Statement
+from projections.incentives.lines import Adjustment, CreditLine, Reversal, Statement
 from projections.incentives.split import credit_lines
 from projections.incentives.statement import statement
 from projections.incentives.terms import PlanTerms, SpiffTerms, spiff_terms_of, terms_of
@@ -70,6 +81,11 @@ class QuotaSet(Fact):
     data: QuotaAssignedData
 
 
+@dataclass(frozen=True, slots=True)
+class Adjusted(Fact):
+    data: CommissionAdjustedData
+
+
 @dataclass(frozen=True)
 class IncentiveBook:
     """The ledger read back, indexed the way statements look things up."""
@@ -81,11 +97,12 @@ class IncentiveBook:
     quotas: tuple[QuotaSet, ...]
     spiffs: tuple[SpiffTerms, ...]
     churns: tuple[Churned, ...]
+    adjustments: tuple[Adjusted, ...] = ()
 
     def reps(self) -> set[str]:
-        """Every rep with a plan assignment or credit."""
+        """Every rep with a plan assignment, credit or a manual adjustment."""
         credited = {split.rep_id for won in self.first_wins.values() for split in won.data.credit_splits}
-        return credited | set(self.assignments)
+        return credited | set(self.assignments) | {a.data.rep_id for a in self.adjustments}
 
 
 def book_of(ledger: Mapping[str, Entries], tz: str) -> IncentiveBook:
@@ -96,6 +113,7 @@ def book_of(ledger: Mapping[str, Entries], tz: str) -> IncentiveBook:
     quotas: list[QuotaSet] = []
     spiffs: list[SpiffTerms] = []
     churns: list[Churned] = []
+    adjustments: list[Adjusted] = []
     for entry in sorted(entry for entries in ledger.values() for entry in entries.items):
         at = datetime.fromisoformat(entry.at)
         fact = (at, entry.event_id, local_day(at, tz))
@@ -117,6 +135,8 @@ def book_of(ledger: Mapping[str, Entries], tz: str) -> IncentiveBook:
                 spiffs.append(spiff_terms_of(SpiffAnnouncedData.model_validate_json(entry.data)))
             case "CustomerChurned":
                 churns.append(Churned(*fact, CustomerChurnedData.model_validate_json(entry.data)))
+            case "CommissionAdjusted":
+                adjustments.append(Adjusted(*fact, CommissionAdjustedData.model_validate_json(entry.data)))
             case _:
                 _ignore(entry)
     return IncentiveBook(
@@ -130,6 +150,7 @@ def book_of(ledger: Mapping[str, Entries], tz: str) -> IncentiveBook:
         tuple(sorted(quotas, key=lambda f: (f.at, f.event_id))),
         tuple(spiffs),
         tuple(sorted(churns, key=lambda f: (f.at, f.event_id))),
+        tuple(sorted(adjustments, key=lambda f: (f.at, f.event_id))),
     )
 
 
@@ -174,6 +195,29 @@ def quota_of(book: IncentiveBook, rep_id: str, first: date, last: date) -> Money
     return mine[-1] if mine else None
 
 
+def adjustments_of(book: IncentiveBook, rep_id: str, first: date, last: date) -> list[Adjustment]:
+    """``rep_id``'s manual adjustments for exactly this period (the same first and last day)."""
+    return [
+        _adjustment(a)
+        for a in book.adjustments
+        if a.data.rep_id == rep_id and (a.data.period.start, a.data.period.end) == (first, last)
+    ]
+
+
+def _adjustment(fact: Adjusted) -> Adjustment:
+    data = fact.data
+    amount = -data.amount.amount if data.direction is AdjustmentDirection.DEDUCT else data.amount.amount
+    return Adjustment(
+        data.adjustment_id,
+        amount,
+        data.amount.currency,
+        data.reason,
+        data.requested_by,
+        fact.event_id,
+        data.deal_id,
+    )
+
+
 @dataclass(frozen=True)
 class RepStatement:
     """A rep's statement for a period: one `Statement` per plan version that rated credit in it."""
@@ -183,24 +227,30 @@ class RepStatement:
     statements: tuple[Statement, ...]
     unrated: tuple[CreditLine, ...]
     """Credit with no plan in force on its day (no assignment, or no version then): earns nothing."""
+    adjustments: tuple[Adjustment, ...] = ()
+    """Manual adjustments on no plan's statement (no plan in force on the period's last day, or in
+    another currency than that plan's): paid as requested, in their own currency."""
 
     def totals(self) -> dict[str, Decimal]:
-        """The total per currency."""
+        """The total per currency: the statements' and the adjustments listed apart."""
         sums: dict[str, Decimal] = defaultdict(lambda: ZERO)
         for one in self.statements:
             sums[one.currency] += one.total
+        for adjustment in self.adjustments:
+            sums[adjustment.currency] += adjustment.earning
         return dict(sorted(sums.items()))
 
 
 def rep_statement(book: IncentiveBook, rep_id: str, period: str) -> RepStatement:
     """``rep_id``'s statement for ``period`` (a key such as ``2026-Q4``), from the whole book."""
     first, last = period_days(period)
-    return _statement(book, rep_id, period, first, last, with_reversals=True)
+    return _statement(book, rep_id, period, first, last, with_corrections=True)
 
 
 def _statement(
-    book: IncentiveBook, rep_id: str, period: str, first: date, last: date, *, with_reversals: bool
+    book: IncentiveBook, rep_id: str, period: str, first: date, last: date, *, with_corrections: bool
 ) -> RepStatement:
+    """The statement; without corrections (reversals, adjustments): only what the rules earned."""
     by_plan: dict[tuple[str, int], tuple[PlanTerms, list[CreditLine]]] = {}
     unrated = []
     for line in credit_of(book, rep_id, first, last):
@@ -209,22 +259,37 @@ def _statement(
             unrated.append(line)
             continue
         by_plan.setdefault((plan.plan_id, plan.plan_version), (plan, []))[1].append(line)
-    reversals = _reversals(book, rep_id, period, first, last) if with_reversals else []
+    reversals = reversals_of(book, rep_id, period, first, last) if with_corrections else []
     if reversals and not by_plan:
         plan = plan_on(book, rep_id, last) or plan_on(book, rep_id, first)
         if plan is not None:
             by_plan[(plan.plan_id, plan.plan_version)] = (plan, [])
+    adjustments = adjustments_of(book, rep_id, first, last) if with_corrections else []
+    closing = plan_on(book, rep_id, last) if adjustments else None
+    on_plan = [a for a in adjustments if closing is not None and a.currency == closing.currency]
+    apart = [a for a in adjustments if closing is None or a.currency != closing.currency]
+    if closing is not None and on_plan:
+        by_plan.setdefault((closing.plan_id, closing.plan_version), (closing, []))
     quota = quota_of(book, rep_id, first, last)
     statements = []
     for index, (plan, lines) in enumerate(by_plan[key] for key in sorted(by_plan)):
         mine = reversals if index == len(by_plan) - 1 else []  # reversals land once, on the last version
-        statements.append(statement(lines, plan, quota, rep_id=rep_id, spiffs=book.spiffs, reversals=mine))
+        adjusted = on_plan if plan == closing else []
+        statements.append(
+            statement(
+                lines, plan, quota, rep_id=rep_id, spiffs=book.spiffs, reversals=mine, adjustments=adjusted
+            )
+        )
     return RepStatement(
-        rep_id, period, tuple(statements), tuple(sorted(unrated, key=lambda line: line.deal_id))
+        rep_id,
+        period,
+        tuple(statements),
+        tuple(sorted(unrated, key=lambda line: line.deal_id)),
+        tuple(sorted(apart, key=Adjustment.sort_key)),
     )
 
 
-def _reversals(book: IncentiveBook, rep_id: str, period: str, first: date, last: date) -> list[Reversal]:
+def reversals_of(book: IncentiveBook, rep_id: str, period: str, first: date, last: date) -> list[Reversal]:
     """Deals of ``rep_id`` churned within the days, with what the rep earned on them."""
     out = []
     for churn in book.churns:
@@ -248,7 +313,7 @@ def _earned_on(book: IncentiveBook, rep_id: str, deal_id: str, period: str) -> t
     """What ``rep_id`` earned on ``deal_id`` in ``period`` (the same kind of period as the
     statement reversing it, holding the day it was credited): its lines there, before reversals."""
     first, last = period_days(period)
-    earned = _statement(book, rep_id, period, first, last, with_reversals=False)
+    earned = _statement(book, rep_id, period, first, last, with_corrections=False)
     for one in earned.statements:
         lines = [line for line in one.lines if line.deal_id == deal_id and line.earning > 0]
         if lines:

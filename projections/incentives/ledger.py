@@ -7,9 +7,10 @@ is applied once, over every credit line of a rep and period (`projections.incent
 Each fact is kept as an `Entry`: its event id, type, occurrence time and its ``data`` as the
 published JSON, re-read with the catalogue's own models when a statement needs it. A partial is
 the set of entries under one key, ``<event type>|<partition key>`` (the deal for `DealWon`, the
-plan for `CompPlanPublished`, the rep for `CompPlanAssigned` and `PayoutApproved`, the quota,
-the SPIFF, the customer for `CustomerChurned`), so each key is fed by one source partition and
-merging is set union: any order, any partitioning and any redelivery give the same ledger.
+plan for `CompPlanPublished`, the rep for `CompPlanAssigned`, `CommissionAdjusted` and
+`PayoutApproved`, the quota, the SPIFF, the customer for `CustomerChurned`), so each key is fed
+by one source partition and merging is set union: any order, any partitioning and any
+redelivery give the same ledger.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ from datetime import UTC
 from events.customers import CustomerChurned
 from events.deals import DealWon
 from events.envelope import Envelope
-from events.incentives import CompPlanAssigned, CompPlanPublished, PayoutApproved, SpiffAnnounced
+from events.incentives import (
+    CommissionAdjusted,
+    CompPlanAssigned,
+    CompPlanPublished,
+    PayoutApproved,
+    SpiffAnnounced,
+)
 from events.objectives import QuotaAssigned
 
 FACTS = (
@@ -31,6 +38,7 @@ FACTS = (
     QuotaAssigned,
     SpiffAnnounced,
     CustomerChurned,
+    CommissionAdjusted,
     PayoutApproved,
 )
 """The event types statements read."""

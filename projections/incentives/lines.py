@@ -7,6 +7,8 @@ Business rules:
 - A **statement line** is one rule's verdict on one deal (or on the period, for caps, bonuses and
   draws): the rate, the base it applies to, the earning rounded once (`amounts.rounded`), the
   events, and a short explanation. A rule that cannot rate says why in an explained zero line.
+- An **adjustment** is a manual correction of the period's pay (`CommissionAdjusted`): its own
+  line, with no rule, naming the event, the reason, who asked and the deal if any.
 - A statement's **total** is the exact sum of its lines' earnings.
 """
 
@@ -18,7 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
 
-from projections.incentives.amounts import HUNDRED, ZERO, rounded
+from projections.incentives.amounts import HUNDRED, ZERO, quantum_of, rounded
 from projections.incentives.terms import PlanTerms
 
 
@@ -100,6 +102,41 @@ class Reversal:
         return (self.reversed_on, self.deal_id, self.credited_on, self.paid, self.currency, self.event_ids)
 
 
+@dataclass(frozen=True, slots=True)
+class Adjustment:
+    """A manual adjustment of the rep's pay for the period, as requested (`CommissionAdjusted`)."""
+
+    adjustment_id: str
+    amount: Decimal
+    """Signed: a deduction is negative."""
+    currency: str
+    reason: str
+    requested_by: str
+    event_id: str
+    deal_id: str | None = None
+
+    @property
+    def earning(self) -> Decimal:
+        """The amount rounded once to the currency's minor unit, half to even, like every line."""
+        return rounded(self.amount, quantum_of(self.currency))
+
+    @property
+    def explanation(self) -> str:
+        deal = f" on {self.deal_id}" if self.deal_id else ""
+        return f"adjustment {self.adjustment_id}{deal}, requested by {self.requested_by}: {self.reason}"
+
+    def sort_key(self) -> tuple[object, ...]:
+        return (
+            self.adjustment_id,
+            self.event_id,
+            self.amount,
+            self.currency,
+            self.deal_id or "",
+            self.reason,
+            self.requested_by,
+        )
+
+
 class LineKind(StrEnum):
     COMMISSION = "commission"
     KPI_BONUS = "kpi_bonus"
@@ -108,18 +145,19 @@ class LineKind(StrEnum):
     DRAW = "draw"
     DRAW_RECOVERY = "draw_recovery"
     CLAWBACK = "clawback"
+    ADJUSTMENT = "adjustment"
 
 
 @dataclass(frozen=True, slots=True)
 class StatementLine:
     kind: LineKind
     rule_id: str | None
-    """The plan rule that made the line; ``None`` only when no rule of the plan applies."""
+    """The plan rule that made the line; ``None`` when no rule of the plan applies (adjustments)."""
     plan_id: str
     plan_version: int
     deal_id: str | None
     rate_percent: Decimal | None
-    """None for fixed amounts (bonuses, caps, draws)."""
+    """None for fixed amounts (bonuses, caps, draws, adjustments)."""
     base: Decimal
     earning: Decimal
     event_ids: tuple[str, ...]

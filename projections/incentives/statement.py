@@ -3,9 +3,10 @@
 Business rules (docs/incentives.md):
 
 - **Order of the rules**: the earning rules in plan order (commission tiers, KPI bonuses, SPIFFs),
-  then the caps in plan order, then the draw, then clawbacks. Caps see every earning; the draw
-  guarantees the period's earnings after caps; clawbacks correct earlier periods, so neither caps
-  nor the draw absorb them.
+  then the caps in plan order, then the draw, then clawbacks, then manual adjustments. Caps see
+  every earning; the draw guarantees the period's earnings after caps; clawbacks correct earlier
+  periods, so neither caps nor the draw absorb them; adjustments pay what was requested, so
+  neither caps nor the draw see them either.
 - **What can be rated**: credit lines in the plan currency on days the plan version is in force.
   Any other line gets an explained zero line from each rule that rates deals, and counts toward
   nothing: amounts are never converted between currencies.
@@ -23,11 +24,19 @@ from decimal import Decimal
 from fractions import Fraction
 
 from events.money import Money
-from projections.incentives.adjustments import cap_lines, clawback_lines, draw_lines
+from projections.incentives.adjustments import adjustment_lines, cap_lines, clawback_lines, draw_lines
 from projections.incentives.amounts import ZERO, exact, money_text, rounded
 from projections.incentives.bonuses import kpi_bonus_lines, spiff_lines
 from projections.incentives.commission import commission_lines
-from projections.incentives.lines import CreditLine, KpiReading, Rating, Reversal, Statement, StatementLine
+from projections.incentives.lines import (
+    Adjustment,
+    CreditLine,
+    KpiReading,
+    Rating,
+    Reversal,
+    Statement,
+    StatementLine,
+)
 from projections.incentives.terms import (
     CapTerms,
     ClawbackTerms,
@@ -105,12 +114,14 @@ def statement(
     spiffs: Iterable[SpiffTerms] = (),
     reversals: Iterable[Reversal] = (),
     draw_balance: Decimal = ZERO,
+    adjustments: Iterable[Adjustment] = (),
 ) -> Statement:
     """``rep_id``'s statement under ``terms`` for the period whose credit lines are ``lines``.
 
     ``kpis`` are the rep's KPI readings for the period (keyed by KPI name), ``spiffs`` the
-    announced SPIFFs the plan may refer to, ``reversals`` the deals reversed in the period, and
-    ``draw_balance`` the recoverable draw still owed from earlier periods (returned updated).
+    announced SPIFFs the plan may refer to, ``reversals`` the deals reversed in the period,
+    ``draw_balance`` the recoverable draw still owed from earlier periods (returned updated), and
+    ``adjustments`` the manual adjustments of the period.
     """
     credit = list(lines)
     if strangers := sorted({line.rep_id for line in credit} - {rep_id}):
@@ -128,6 +139,7 @@ def statement(
             out.append(draw)
         clawbacks = [rule for rule in terms.rules if isinstance(rule, ClawbackTerms)]
         out += clawback_lines(clawbacks, list(reversals), rating)
+        out += adjustment_lines(list(adjustments), rating)
         attainment = None
         if rating.quota is not None:
             attainment = rounded(Fraction(rating.credited) * 100 / Fraction(rating.quota), _ATTAINMENT_SHOWN)

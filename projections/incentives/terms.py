@@ -1,13 +1,14 @@
 """The plan terms the engine computes with: frozen dataclasses built from a published plan version.
 
-`terms_of` reads a `CompPlanPublishedData` (contract v1) into these terms, rule for rule in plan
-order. The engine supports more than v1 can say; until the catalogue has a v2, those fields take
-the defaults below, which are what a v1 plan means (docs/incentives.md, "Plan terms"):
+`terms_of` reads a `CompPlanPublishedData` (contract v2) into these terms, rule for rule in plan
+order; a ``draw`` rule becomes `PlanTerms.draw`. A v1 document is upcast at the gate to v2 with
+v1's meaning, and every field v2 added has v1's meaning when absent (docs/incentives.md, "Plan
+terms and the contract"):
 
-- ``MarginalTerms.scope``: ``period_to_date`` (v1 marginal tiers run on the period's running total).
+- ``MarginalTerms.scope``: ``period_to_date`` (tiers run on the period's running total).
 - ``decelerator`` on commission rules: none.
-- ``CapTerms.per_deal``: false (v1 caps are per period).
-- ``KpiBonusTerms.min_observations``: 0 (v1 bonuses have no minimum sample).
+- ``CapTerms.per_deal``: false (caps are per period).
+- ``KpiBonusTerms.min_observations``: 0 (no minimum sample).
 - ``PlanTerms.draw``: none.
 
 A what-if or a test sets them with `dataclasses.replace`; the checks in ``__post_init__`` keep
@@ -19,14 +20,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from enum import StrEnum
 from itertools import pairwise
 
 from events.incentives import CompPlanPublishedData, SpiffAnnouncedData
 from events.money import Money
 from events.objectives import KPI_UNITS, LOWER_IS_BETTER, Kpi, Unit
-from events.plan_rules import Cap, Clawback, FlatTiers, KpiBonus, MarginalTiers, SpiffReference, TierBasis
-from projections.incentives.amounts import quantum_of
+from events.plan_rules import (
+    Cap,
+    Clawback,
+    Draw,
+    FlatTiers,
+    KpiBonus,
+    MarginalTiers,
+    Rule,
+    SpiffReference,
+    TierBasis,
+)
+from events.plan_rules import Decelerator as DeceleratorRule
+from events.plan_rules import TierScope as TierScope  # re-exported: the contract says it, the engine uses it
+from projections.incentives.amounts import HUNDRED, quantum_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +53,6 @@ def _check_tiers(rule_id: str, tiers: tuple[Tier, ...]) -> None:
         raise ValueError(f"{rule_id}: the first tier must start at 0")
     if any(lower.threshold >= upper.threshold for lower, upper in pairwise(tiers)):
         raise ValueError(f"{rule_id}: tier thresholds must strictly increase")
-
-
-class TierScope(StrEnum):
-    PERIOD_TO_DATE = "period_to_date"
-    """Tiers run on the rep's running total of credit in the period (v1's meaning)."""
-    PER_DEAL = "per_deal"
-    """Each deal is tiered from zero."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,31 +201,46 @@ def _tiers(rule: MarginalTiers | FlatTiers) -> tuple[Tier, ...]:
     return tuple(Tier(tier.threshold, tier.rate_percent) for tier in rule.tiers)
 
 
+def _decelerator(rule: DeceleratorRule | None) -> Decelerator | None:
+    if rule is None:
+        return None
+    multiplier = None if rule.multiplier_percent is None else rule.multiplier_percent / HUNDRED
+    return Decelerator(rule.floor_percent, multiplier, rule.rate_percent)
+
+
 def _rule_terms(rule: MarginalTiers | FlatTiers | Cap | SpiffReference | KpiBonus | Clawback) -> RuleTerms:
     match rule:
         case MarginalTiers():
-            return MarginalTerms(rule.rule_id, _tiers(rule), rule.basis)
+            slow = _decelerator(rule.decelerator)
+            return MarginalTerms(rule.rule_id, _tiers(rule), rule.basis, rule.scope, slow)
         case FlatTiers():
-            return FlatTerms(rule.rule_id, _tiers(rule), rule.basis, rule.retroactive)
+            slow = _decelerator(rule.decelerator)
+            return FlatTerms(rule.rule_id, _tiers(rule), rule.basis, rule.retroactive, slow)
         case Cap():
-            return CapTerms(rule.rule_id, rule.max_amount, tuple(rule.applies_to))
+            return CapTerms(rule.rule_id, rule.max_amount, tuple(rule.applies_to), rule.per_deal)
         case SpiffReference():
             return SpiffRuleTerms(rule.rule_id, rule.spiff_id)
         case KpiBonus():
-            return KpiBonusTerms(rule.rule_id, rule.kpi, rule.threshold, rule.bonus)
+            return KpiBonusTerms(rule.rule_id, rule.kpi, rule.threshold, rule.bonus, rule.min_observations)
         case Clawback():
             return ClawbackTerms(rule.rule_id, rule.window_days, rule.prorated, rule.affects_quota)
 
 
+def _draw(rules: tuple[Rule, ...]) -> DrawTerms | None:
+    draws = [rule for rule in rules if isinstance(rule, Draw)]  # at most one (the contract checks)
+    return DrawTerms(draws[0].amount, draws[0].recoverable, draws[0].rule_id) if draws else None
+
+
 def terms_of(plan: CompPlanPublishedData) -> PlanTerms:
-    """The terms of a published plan version (v1: the engine's extra fields at their defaults)."""
+    """The terms of a published plan version (contract v2; a v1 plan arrives upcast with v1's meaning)."""
     return PlanTerms(
         plan_id=plan.plan_id,
         plan_version=plan.plan_version,
         currency=plan.currency,
         effective_from=plan.effective_from,
         effective_to=plan.effective_to,
-        rules=tuple(_rule_terms(rule) for rule in plan.rules),
+        rules=tuple(_rule_terms(rule) for rule in plan.rules if not isinstance(rule, Draw)),
+        draw=_draw(plan.rules),
     )
 
 

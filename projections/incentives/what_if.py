@@ -4,7 +4,8 @@ Which reps: those the proposal would pay, meaning every rep whose credit in the 
 under the proposal's plan (a new version of a plan in force), or, for a plan nobody is on yet,
 every rep credited in the period (or the reps named). For each, the statement as recorded
 (`books.rep_statement`, every plan version in force) and the statement under the proposal over
-the same credit lines, quota, SPIFFs and reversals, side by side, with the deals whose earnings
+the same credit lines, quota, SPIFFs, reversals and adjustments (those in the proposal's
+currency), side by side, with the deals whose earnings
 differ. The proposal's own effective dates are set aside: it is tried over the period asked.
 Pure: the same function answers the HTTP endpoint, the CLI and the benchmark.
 """
@@ -19,11 +20,12 @@ from decimal import Decimal
 from projections.incentives.books import (
     IncentiveBook,
     RepStatement,
+    adjustments_of,
     credit_of,
     quota_of,
     rep_statement,
+    reversals_of,
 )
-from projections.incentives.books import _reversals as reversals_of
 from projections.incentives.lines import Statement
 from projections.incentives.statement import statement
 from projections.incentives.terms import PlanTerms
@@ -87,6 +89,9 @@ def compare(
             rep_id=rep_id,
             spiffs=book.spiffs,
             reversals=reversals_of(book, rep_id, period, first, last),
+            adjustments=[
+                a for a in adjustments_of(book, rep_id, first, last) if a.currency == proposal.currency
+            ],
         )
         comparisons.append(RepComparison(rep_id, current, proposed, _differences(current, proposed)))
     return WhatIf(period, proposal.plan_id, proposal.plan_version, proposal.currency, tuple(comparisons))

@@ -16,7 +16,9 @@ Number = Annotated[
 class StatementLine(Body):
     """One explained line: what earned it, at which rate, and the events behind it."""
 
-    kind: Literal["commission", "kpi_bonus", "spiff", "cap", "draw", "draw_recovery", "clawback"]
+    kind: Literal[
+        "commission", "kpi_bonus", "spiff", "cap", "draw", "draw_recovery", "clawback", "adjustment"
+    ]
     rule_id: str | None = Field(description="The plan rule (None only when no rule of the plan applies).")
     plan_id: str
     plan_version: int
@@ -57,6 +59,18 @@ class CreditLine(Body):
     team_id: str | None
 
 
+class Adjustment(Body):
+    """A manual adjustment listed apart: no plan in force on the period's last day, or another currency."""
+
+    adjustment_id: str
+    amount: Number = Field(description="Signed: a deduction is negative.")
+    currency: str
+    reason: str
+    requested_by: str
+    event_id: str
+    deal_id: str | None
+
+
 class RepStatement(Coverage):
     """A rep's statement for a period: one part per plan version in force, and unrated credit."""
 
@@ -64,6 +78,7 @@ class RepStatement(Coverage):
     period: str
     statements: list[PlanStatement]
     unrated: list[CreditLine] = Field(description="Credit with no plan in force on its day: earns nothing.")
+    adjustments: list[Adjustment] = Field(description="Manual adjustments on no plan's statement.")
     totals: dict[str, Number] = Field(description="Total per currency.")
 
 

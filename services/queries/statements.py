@@ -48,6 +48,7 @@ def statement_body(result: RepStatement) -> dict[str, Any]:
         "period": result.period,
         "statements": [asdict(one) for one in result.statements],
         "unrated": [asdict(line) for line in result.unrated],
+        "adjustments": [asdict(adjustment) for adjustment in result.adjustments],
         "totals": result.totals(),
     }
 
@@ -64,6 +65,11 @@ def statement_csv(result: RepStatement) -> bytes:
             writer.writerow(
                 (one.plan_id, one.plan_version, *named, *amounts, " ".join(line.event_ids), line.explanation)
             )
+    for adjustment in result.adjustments:
+        earning = str(adjustment.earning)
+        by_whom = f"{adjustment.reason} (asked by {adjustment.requested_by})"
+        row = ("", "", "adjustment", "", adjustment.deal_id or "", "", earning, earning, adjustment.currency)
+        writer.writerow((*row, adjustment.event_id, by_whom))
     return out.getvalue().encode()
 
 

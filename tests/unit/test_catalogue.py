@@ -18,6 +18,7 @@ from events import EVENT_TYPES, Reason, Rejection, parse_event, serialize_event
 from events.activities import MeetingHeld
 from events.catalogue import LATEST_VERSION, UPCASTERS
 from events.deals import DealWon, Stage
+from events.incentives import CommissionAdjusted, CompPlanPublished
 from events.parse import parse_document
 from events.schema import (
     catalogue_schema,
@@ -136,6 +137,67 @@ def test_v2_meeting_without_a_version_is_read_as_v1_and_rejected() -> None:
 
 def test_meeting_from_the_future_is_unsupported() -> None:
     assert rejection_of({**sample("MeetingHeld.v2"), "schemaversion": 3}).reason is Reason.UNSUPPORTED_VERSION
+
+
+def test_comp_plan_v1_is_upcast_with_v1_meaning_written_out_without_touching_the_original() -> None:
+    v1 = sample("CompPlanPublished.v1")
+    original = copy.deepcopy(v1)
+    upcast = UPCASTERS.upcast(v1)
+    assert upcast["schemaversion"] == 2 and v1 == original
+    rules = {rule["rule_id"]: rule for rule in upcast["data"]["rules"]}
+    assert rules["base-commission"]["scope"] == rules["accelerator"]["scope"] == "period_to_date"
+    assert rules["quarterly-cap"]["per_deal"] is False and rules["win-rate-bonus"]["min_observations"] == 0
+    assert not any("decelerator" in rule or rule["kind"] == "draw" for rule in rules.values())
+    event = parse_document(v1)
+    assert isinstance(event, CompPlanPublished) and event.schemaversion == 2
+
+
+@pytest.mark.parametrize(
+    ("rule", "field", "value"),
+    [
+        (0, "scope", "per_deal"),
+        (2, "decelerator", {"floor_percent": "50", "rate_percent": "1"}),
+        (3, "per_deal", True),
+        (5, "min_observations", 10),
+    ],
+)
+def test_v1_plan_carrying_a_field_new_in_v2_is_rejected_naming_it(rule: int, field: str, value: Any) -> None:
+    document = sample("CompPlanPublished.v1")
+    document["data"]["rules"][rule][field] = value
+    rejection = rejection_of(document)
+    assert fields_of(rejection) == [f"data.rules.{rule}.{field}"]
+    assert "new in schemaversion 2" in rejection.message
+
+
+def test_v2_plan_without_a_version_is_read_as_v1_and_rejected() -> None:
+    document = sample("CompPlanPublished.v2")
+    del document["schemaversion"]
+    assert fields_of(rejection_of(document)) == ["data.rules.0.scope"]
+
+
+def test_a_plan_has_at_most_one_draw_and_no_cap_names_it() -> None:
+    document = sample("CompPlanPublished.v2")
+    draw = {"kind": "draw", "rule_id": "second-draw", "amount": "1000.00", "recoverable": False}
+    document["data"]["rules"].append(draw)
+    assert "at most one draw" in rejection_of(document).message
+    document = sample("CompPlanPublished.v2")
+    document["data"]["rules"][4]["applies_to"] = ["ramp-draw"]
+    assert "caps come before the draw" in rejection_of(document).message
+
+
+def test_a_decelerator_has_a_multiplier_or_a_replacement_rate_not_both() -> None:
+    document = sample("CompPlanPublished.v2")
+    document["data"]["rules"][0]["decelerator"]["multiplier_percent"] = "50"
+    assert fields_of(rejection_of(document)) == ["data.rules.0.marginal_tiers.decelerator"]
+
+
+def test_an_adjustment_is_never_a_negative_amount_its_direction_says_which_way() -> None:
+    document = sample("CommissionAdjusted.v1")
+    document["data"]["amount"]["amount"] = "-250.00"
+    assert fields_of(rejection_of(document)) == ["data.amount.amount"]
+    document["data"].update(amount={"amount": "250.00", "currency": "EUR"}, direction="deduct")
+    event = parse_event(json.dumps(document))
+    assert isinstance(event, CommissionAdjusted) and event.partition_key == "rep-ada"
 
 
 def test_upcasters_must_start_at_version_one_without_gaps() -> None:

@@ -2,7 +2,7 @@
 
 Plans are built as engine terms (`projections.incentives.terms`) with readable rule ids; credit
 lines are one rep's (``rep-ada``) unless a test says otherwise, in EUR, in 2026-Q4. Published
-samples from ``tests/data/events`` check that v1 events read into the same terms.
+samples from ``tests/data/events`` check that v1 and v2 plans read into the same terms.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from events.money import Money
 from events.objectives import Kpi
 from events.plan_rules import TierBasis
 from projections.incentives import (
+    Adjustment,
     CreditLine,
     KpiReading,
     LineKind,
@@ -53,7 +54,7 @@ from projections.incentives.terms import (
     TierScope,
 )
 from projections.incentives.tiers import flat_earning, marginal_earning
-from tests.samples import sample_event
+from tests.samples import older_sample_event, sample_event
 
 ROOT = Path(__file__).resolve().parents[2]
 REP = "rep-ada"
@@ -471,6 +472,17 @@ def test_clawbacks_are_not_absorbed_by_the_draw() -> None:
     assert (earned(result, "draw"), earned(result, "clawback"), result.total) == (d(3000), d(-500), d(2500))
 
 
+def test_an_adjustment_in_another_currency_is_an_explained_zero_line_and_never_converted() -> None:
+    dollars = Adjustment("adj-1", d("-40.00"), "USD", "Expenses", "rep-grace", "evt-adj-1")
+    euros = Adjustment("adj-2", d("10.005"), "EUR", "Rounding", "rep-grace", "evt-adj-2")
+    result = rated([], plan(MARGINAL), adjustments=[euros, dollars])
+    assert [(line.kind, line.base, line.earning) for line in result.lines] == [
+        (LineKind.ADJUSTMENT, d("40.00"), d(0)),
+        (LineKind.ADJUSTMENT, d("10.005"), d("10.00")),  # rounded once, half to even
+    ]
+    assert result.lines[0].explanation.startswith("not added: 40.00 USD, the plan pays in EUR")
+
+
 def test_recovering_a_recoverable_draw_never_takes_pay_below_the_draw() -> None:
     terms = plan(FlatTerms("commission", tiers(("0", "5"))), draw=DrawTerms(d(3000), recoverable=True))
     result = rated([credit("deal-1", 80000)], terms, draw_balance=d(2000))
@@ -490,8 +502,8 @@ def test_credit_lines_of_another_rep_are_refused() -> None:
 
 
 def test_terms_of_a_published_v1_plan_take_the_documented_defaults() -> None:
-    event = sample_event("CompPlanPublished", "2026-06-15T12:00:00Z")
-    assert isinstance(event, CompPlanPublished)
+    event = older_sample_event("CompPlanPublished", 1, "2026-06-15T12:00:00Z")
+    assert isinstance(event, CompPlanPublished) and event.schemaversion == 2
     terms = terms_of(event.data)
     assert (terms.plan_id, terms.plan_version, terms.currency, terms.draw) == ("plan-ae-2026", 2, "EUR", None)
     base, accelerator, services, cap, *_ = terms.rules
@@ -509,6 +521,24 @@ def test_terms_of_a_published_v1_plan_take_the_documented_defaults() -> None:
         "KpiBonusTerms",
         "ClawbackTerms",
     ]
+    assert isinstance(terms.rules[5], KpiBonusTerms) and terms.rules[5].min_observations == 0
+
+
+def test_terms_of_a_published_v2_plan_read_every_field_v1_could_not_say() -> None:
+    event = sample_event("CompPlanPublished", "2026-12-10T10:00:00Z")
+    assert isinstance(event, CompPlanPublished)
+    terms = terms_of(event.data)
+    assert terms.draw == DrawTerms(d(3000), recoverable=True, rule_id="ramp-draw")
+    base, accelerator, services, deal_cap, period_cap, bonus, clawback = terms.rules
+    assert isinstance(base, MarginalTerms) and base.scope is TierScope.PER_DEAL
+    assert base.decelerator == Decelerator(d(50), rate_percent=d(1))
+    assert isinstance(accelerator, MarginalTerms) and accelerator.scope is TierScope.PERIOD_TO_DATE
+    assert isinstance(services, FlatTerms) and services.decelerator == Decelerator(d(50), multiplier=d("0.5"))
+    assert isinstance(deal_cap, CapTerms) and deal_cap.per_deal
+    assert deal_cap.applies_to == ("base-commission",)
+    assert isinstance(period_cap, CapTerms) and not period_cap.per_deal
+    assert isinstance(bonus, KpiBonusTerms) and bonus.min_observations == 10
+    assert isinstance(clawback, ClawbackTerms) and clawback.prorated
 
 
 # Properties ---------------------------------------------------------------------------------------
@@ -642,10 +672,14 @@ def test_splitting_a_deal_never_creates_or_loses_money(
 # The docs and the tests agree ---------------------------------------------------------------------
 
 
-def test_every_worked_example_in_docs_incentives_is_a_test_here() -> None:
+def test_every_worked_example_in_docs_incentives_is_a_test() -> None:
+    """Here for the maths; in test_incentive_statements.py for examples that start from events."""
     docs = (ROOT / "docs" / "incentives.md").read_text(encoding="utf-8")
-    test_name = re.compile(r"tests/unit/test_incentives\.py::(test_\w+)")
+    modules = ("test_incentives", "test_incentive_statements")
+    test_name = re.compile(rf"tests/unit/({'|'.join(modules)})\.py::(test_\w+)")
     examples = [paragraph for paragraph in docs.split("\n\n") if "**Worked example" in paragraph]
-    assert len(examples) >= 14, "docs/incentives.md has lost worked examples"
+    assert len(examples) >= 16, "docs/incentives.md has lost worked examples"
     assert not [example[:80] for example in examples if not test_name.search(example)]
-    assert set(test_name.findall(docs)) <= {name for name in globals() if name.startswith("test_")}
+    sources = {module: (ROOT / "tests" / "unit" / f"{module}.py").read_text() for module in modules}
+    missing = [f"{m}::{name}" for m, name in test_name.findall(docs) if f"def {name}(" not in sources[m]]
+    assert missing == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from events.envelope import Envelope
 from sales.plan import PlanState
 from sales.quota import QuotaState
 from sales.rep import RepState
@@ -119,6 +120,15 @@ def test_a_payout_is_approved_once_for_a_rep_who_was_onboarded_even_after_they_l
     ledger.publish(make("PayoutApproved", payout_id="payout-ada-2026-11-correction"))
 
 
+def test_a_commission_is_adjusted_only_for_a_rep_who_was_onboarded_even_after_they_left() -> None:
+    ledger = Ledger()
+    violation = ledger.rejects(make("CommissionAdjusted"))
+    assert (violation.rule, violation.message) == ("adjustment_rep_unknown", "rep-ada was never onboarded")
+    ledger.publish(make("RepOnboarded"), make("CommissionAdjusted"))
+    ledger.publish(make("RepLeft", rep_id="rep-ada"), make("CommissionAdjusted", direction="deduct"))
+    assert rep(ledger).events == 4 and not rep(ledger).active
+
+
 def test_training_and_coaching_are_facts_accepted_for_anyone() -> None:
     ledger = Ledger()
     ledger.publish(make("TrainingCompleted"), make("CoachingSessionHeld", rep_id="rep-ada"))
@@ -128,13 +138,17 @@ def test_training_and_coaching_are_facts_accepted_for_anyone() -> None:
 # --- plans and quotas ------------------------------------------------------------------------------
 
 
+def published(version: int) -> Envelope:
+    return make("CompPlanPublished", plan_id="plan-ae-2026", plan_version=version)
+
+
 def test_each_published_plan_version_is_newer_than_the_last() -> None:
     ledger = Ledger()
-    ledger.publish(make("CompPlanPublished"))  # version 2: gaps are allowed
-    assert ledger.rule(make("CompPlanPublished")) == "plan_version_not_newer"
-    violation = ledger.rejects(make("CompPlanPublished", plan_version=1))
+    ledger.publish(published(2))  # gaps are allowed
+    assert ledger.rule(published(2)) == "plan_version_not_newer"
+    violation = ledger.rejects(published(1))
     assert violation.message == "plan-ae-2026 version 1 is not newer than version 2"
-    ledger.publish(make("CompPlanPublished", plan_version=3))
+    ledger.publish(published(3))
     assert PlanState.from_dict(ledger.states[("plan", "plan-ae-2026")]).versions == (2, 3)
 
 

@@ -14,9 +14,9 @@ from projections.incentives.books import book_of
 from projections.incentives.terms import terms_of
 from projections.incentives.what_if import compare
 from sales.process import load_process
-from services.queries import handlers, what_if
+from services.queries import handlers, statements, what_if
 from services.web.routes import Call
-from tests.unit.test_incentive_statements import TZ, assigned, marginal, plan, won
+from tests.unit.test_incentive_statements import TZ, adjusted, assigned, marginal, plan, won
 
 PROPOSAL = {
     "plan_id": "plan-ae",
@@ -97,3 +97,25 @@ def test_the_endpoint_refuses_a_bad_plan_naming_the_fields_and_a_bad_body() -> N
     assert post(b"[1, 2]")[0] == 400 and post(b"{oops")[1]["reason"] == "not_json"
     status, body = post({"period": "2026-Q9", "plan": PROPOSAL})
     assert (status, body["reason"]) == (400, "bad_query")
+
+
+def test_an_adjustment_counts_on_both_sides_and_is_no_difference() -> None:
+    history = [*HISTORY, adjusted("adj-1", "250.00", "Late-signed addendum", deal="deal-1")]
+    result = compare(
+        book_of(ledger.fold(history), TZ), terms_of(CompPlanPublishedData.model_validate(PROPOSAL)), "2026-Q3"
+    )
+    ada = next(rep for rep in result.reps if rep.rep_id == "rep-ada")
+    assert (ada.current_total, ada.proposed.total) == (Decimal("2350.00"), Decimal("3300.00"))
+    assert [(d.deal_id, d.proposed - d.current) for d in ada.differences] == [("deal-1", Decimal("950.00"))]
+
+
+def test_an_adjustment_without_a_plan_is_listed_apart_in_json_and_csv() -> None:
+    history = [adjusted("adj-2", "100.00", "Goodwill", rep="rep-nobody", direction="deduct")]
+    queries = handlers.Queries(Folded(history), load_process(None), TZ)
+    call = Call(path={"rep_id": "rep-nobody", "period": "2026-Q3"})
+    body = json.loads(asyncio.run(statements.statement(queries, call)).encoded())
+    assert body["statements"] == [] and body["totals"] == {"EUR": "-100.00"}
+    assert [(a["adjustment_id"], a["amount"]) for a in body["adjustments"]] == [("adj-2", "-100.00")]
+    csv_call = Call(path=call.path, query={"format": "csv"})
+    rows = asyncio.run(statements.statement(queries, csv_call)).encoded().decode().splitlines()
+    assert rows[1].startswith(",,adjustment,,,,-100.00,-100.00,EUR,evt-adj-2,Goodwill")
