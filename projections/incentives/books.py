@@ -25,7 +25,7 @@ Business rules (docs/incentives.md, "From events to statements"):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -241,14 +241,24 @@ class RepStatement:
         return dict(sorted(sums.items()))
 
 
-def rep_statement(book: IncentiveBook, rep_id: str, period: str) -> RepStatement:
-    """``rep_id``'s statement for ``period`` (a key such as ``2026-Q4``), from the whole book."""
+def rep_statement(
+    book: IncentiveBook, rep_id: str, period: str, corrections: Sequence[Adjustment] = ()
+) -> RepStatement:
+    """``rep_id``'s statement for ``period`` (a key such as ``2026-Q4``), from the whole book;
+    ``corrections`` of approved periods land on it as adjustments (`approvals`)."""
     first, last = period_days(period)
-    return _statement(book, rep_id, period, first, last, with_corrections=True)
+    return _statement(book, rep_id, period, first, last, with_corrections=True, extra=corrections)
 
 
 def _statement(
-    book: IncentiveBook, rep_id: str, period: str, first: date, last: date, *, with_corrections: bool
+    book: IncentiveBook,
+    rep_id: str,
+    period: str,
+    first: date,
+    last: date,
+    *,
+    with_corrections: bool,
+    extra: Sequence[Adjustment] = (),
 ) -> RepStatement:
     """The statement; without corrections (reversals, adjustments): only what the rules earned."""
     by_plan: dict[tuple[str, int], tuple[PlanTerms, list[CreditLine]]] = {}
@@ -264,7 +274,7 @@ def _statement(
         plan = plan_on(book, rep_id, last) or plan_on(book, rep_id, first)
         if plan is not None:
             by_plan[(plan.plan_id, plan.plan_version)] = (plan, [])
-    adjustments = adjustments_of(book, rep_id, first, last) if with_corrections else []
+    adjustments = [*adjustments_of(book, rep_id, first, last), *extra] if with_corrections else []
     closing = plan_on(book, rep_id, last) if adjustments else None
     on_plan = [a for a in adjustments if closing is not None and a.currency == closing.currency]
     apart = [a for a in adjustments if closing is None or a.currency != closing.currency]

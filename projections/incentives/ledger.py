@@ -53,6 +53,14 @@ class Entry:
     at: str
     """Occurrence time, ISO 8601 in UTC."""
     data: str
+    recorded: str = ""
+    """When Salesledger accepted it (``recordedtime``, ISO 8601 in UTC; "" when unstamped): what was
+    known when a payout was approved (`projections.incentives.approvals`)."""
+
+    @property
+    def known_since(self) -> str:
+        """The recorded time, or the occurrence time for an unstamped fact."""
+        return self.recorded or self.at
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +84,9 @@ def key_of(event: Envelope) -> str | None:
 
 def entry_of(event: Envelope) -> Entry:
     data = event.data  # type: ignore[attr-defined]
-    return Entry(event.id, event.type, event.time.astimezone(UTC).isoformat(), data.model_dump_json())  # type: ignore[attr-defined]
+    recorded = event.recordedtime.astimezone(UTC).isoformat() if event.recordedtime is not None else ""
+    at = event.time.astimezone(UTC).isoformat()
+    return Entry(event.id, event.type, at, data.model_dump_json(), recorded)  # type: ignore[attr-defined]
 
 
 def evolve(entries: Entries, event: Envelope) -> Entries:

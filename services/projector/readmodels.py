@@ -132,8 +132,8 @@ def read_models(process: ProcessConfig, timezone: str) -> tuple[ReadModel, ...]:
 
 
 def _entries_to_dict(entries: ledger.Entries) -> dict[str, Any]:
-    """``{"entries": [[event id, type, UTC time, data JSON], ...]}`` in event-id order."""
-    return {"entries": [[e.event_id, e.type, e.at, e.data] for e in entries.items]}
+    """``{"entries": [[event id, type, UTC time, data JSON, UTC recorded time], ...]}`` in event-id order."""
+    return {"entries": [[e.event_id, e.type, e.at, e.data, e.recorded] for e in entries.items]}
 
 
 def _entries_from_dict(data: dict[str, Any]) -> ledger.Entries:

@@ -1,20 +1,23 @@
 """Statement endpoints: `GET /v1/statements/{rep_id}/{period}` (JSON or CSV) and `GET /v1/payouts`.
 
 The statement is computed at query time over the merged incentive ledger with the pure engine
-(`projections.incentives.books`), so a live answer and a replay are the same function of the
-same facts. CSV is chosen by ``Accept: text/csv`` or ``?format=csv``: one row per line, the
-event ids joined by spaces.
+(`projections.incentives.approvals.final_statement`: frozen once approved, later changes carried
+to the next open period), so a live answer and a replay are the same function of the same facts.
+CSV is chosen by ``Accept: text/csv`` or ``?format=csv``: one row per line, the event ids joined
+by spaces.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
 from projections.incentives import ledger
-from projections.incentives.books import IncentiveBook, RepStatement, book_of, payouts, rep_statement
+from projections.incentives.approvals import final_payouts, final_statement
+from projections.incentives.books import IncentiveBook, RepStatement, book_of
 from services.queries import params
 from services.queries.handlers import Coverage, Queries, answering_bad_queries
 from services.queries.params import BadQuery
@@ -36,9 +39,14 @@ CSV_COLUMNS = (
 )
 
 
-async def incentive_book(queries: Queries) -> tuple[IncentiveBook, Coverage]:
+async def incentive_ledger(queries: Queries) -> tuple[Mapping[str, ledger.Entries], Coverage]:
     states, covered = await queries.read.states("incentives")
-    return book_of(ledger.merge_all(states), queries.timezone), covered
+    return ledger.merge_all(states), covered
+
+
+async def incentive_book(queries: Queries) -> tuple[IncentiveBook, Coverage]:
+    merged, covered = await incentive_ledger(queries)
+    return book_of(merged, queries.timezone), covered
 
 
 def statement_body(result: RepStatement) -> dict[str, Any]:
@@ -85,8 +93,8 @@ async def statement(queries: Queries, call: Call) -> Reply:
     """`GET /v1/statements/{rep_id}/{period}`: every line with its rule, plan version and events."""
     period = params.period({"period": call.path["period"]}, queries.timezone)
     as_csv = wants_csv(call)
-    book, covered = await incentive_book(queries)
-    result = rep_statement(book, call.path["rep_id"], period)
+    merged, covered = await incentive_ledger(queries)
+    result = final_statement(merged, queries.timezone, call.path["rep_id"], period)
     if as_csv:
         return Reply(200, raw=statement_csv(result), content_type="text/csv")
     return Reply(200, {**statement_body(result), **covered})
@@ -96,6 +104,9 @@ async def statement(queries: Queries, call: Call) -> Reply:
 async def payout_list(queries: Queries, call: Call) -> Reply:
     """`GET /v1/payouts?period=...`: every rep's totals for the period."""
     period = params.period(call.query, queries.timezone)
-    book, covered = await incentive_book(queries)
-    reps = [{"rep_id": one.rep_id, "totals": one.totals()} for one in payouts(book, period)]
+    merged, covered = await incentive_ledger(queries)
+    reps = [
+        {"rep_id": one.rep_id, "totals": one.totals()}
+        for one in final_payouts(merged, queries.timezone, period)
+    ]
     return Reply(200, {"period": period, "payouts": reps, **covered})

@@ -1,0 +1,139 @@
+"""Approved periods are frozen; what changes them later lands on the next open period, explained.
+
+Business rules (docs/incentives.md, "Approved periods"):
+
+- **Frozen.** Once a `PayoutApproved` names a rep and a period, that period's statement is the one
+  computed from the facts recorded before the approval (their ``recordedtime``): a deal re-won,
+  a churn or a late correction recorded afterwards never changes it.
+- **Corrected forward.** What such a later fact changes, the difference between the period's
+  statement over every fact and over the facts known at its latest approval, lands on the next
+  period of the same kind that is not approved, as an adjustment line that names the period it
+  corrects, both totals and the approval. Once that period is approved in turn, any further
+  change lands on the one after: each difference is paid once (the amounts telescope).
+- Custom periods (not a calendar month, quarter or year) are frozen but have no "next" period, so
+  their later changes are not carried forward.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from events.incentives import PayoutApprovedData
+from projections.incentives.books import IncentiveBook, RepStatement, book_of, rep_statement
+from projections.incentives.ledger import Entries
+from projections.incentives.lines import Adjustment
+from projections.periods import PERIOD_KINDS, PeriodKind, day_period_key, period_days, period_kind
+
+ZERO = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    rep_id: str
+    period: str | None
+    """The period key, or None for a custom period."""
+    first: date
+    last: date
+    recorded: str
+    event_id: str
+
+
+def approvals_of(ledger: Mapping[str, Entries], rep_id: str) -> list[Approval]:
+    """``rep_id``'s approvals, in the order they were recorded."""
+    found = []
+    for entries in ledger.values():
+        for entry in entries.items:
+            if entry.type != "PayoutApproved":
+                continue
+            data = PayoutApprovedData.model_validate_json(entry.data)
+            if data.rep_id != rep_id:
+                continue
+            first, last = data.period.start, data.period.end
+            key = _key(data.period.kind, first, last)
+            found.append(Approval(rep_id, key, first, last, entry.known_since, entry.event_id))
+    return sorted(found, key=lambda a: (a.recorded, a.event_id))
+
+
+def _key(kind: str, first: date, last: date) -> str | None:
+    if kind not in PERIOD_KINDS:
+        return None
+    key = day_period_key(kind, first)  # type: ignore[arg-type]
+    return key if period_days(key) == (first, last) else None
+
+
+def known_before(ledger: Mapping[str, Entries], approval: Approval) -> dict[str, Entries]:
+    """The facts recorded up to the approval (the approval itself and later ones left out)."""
+    known = {}
+    for key, entries in ledger.items():
+        items = tuple(
+            e for e in entries.items if e.known_since <= approval.recorded and e.event_id != approval.event_id
+        )
+        if items:
+            known[key] = Entries(items)
+    return known
+
+
+def final_statement(
+    ledger: Mapping[str, Entries], tz: str, rep_id: str, period: str, book: IncentiveBook | None = None
+) -> RepStatement:
+    """``rep_id``'s statement for ``period``: frozen if approved, else with the corrections of
+    earlier approved periods whose next open period it is (``book``: the ledger read back, if the
+    caller has it)."""
+    approvals = approvals_of(ledger, rep_id)
+    if not approvals:
+        return rep_statement(book or book_of(ledger, tz), rep_id, period)
+    first, last = period_days(period)
+    mine = [a for a in approvals if (a.first, a.last) == (first, last)]
+    if mine:
+        known = known_before(ledger, mine[0])
+        return final_statement(known, tz, rep_id, period)
+    corrections = _corrections(ledger, tz, approvals, period)
+    return rep_statement(book or book_of(ledger, tz), rep_id, period, corrections)
+
+
+def _corrections(
+    ledger: Mapping[str, Entries], tz: str, approvals: list[Approval], period: str
+) -> list[Adjustment]:
+    kind = period_kind(period)
+    approved = {a.period for a in approvals if a.period is not None}
+    first, _ = period_days(period)
+    out = []
+    same_kind = [a for a in approvals if a.period is not None and period_kind(a.period) == kind]
+    for corrected in sorted({a.period for a in same_kind if a.period is not None}):
+        if period_days(corrected)[1] >= first or _next_open(corrected, kind, approved) != period:
+            continue
+        between = [a for a in same_kind if a.period is not None and corrected <= a.period < period]
+        latest = max(between, key=lambda a: (a.recorded, a.event_id))
+        before = _raw(known_before(ledger, latest), tz, latest.rep_id, corrected)
+        now = _raw(ledger, tz, latest.rep_id, corrected)
+        for currency in sorted(before.keys() | now.keys()):
+            delta = now.get(currency, ZERO) - before.get(currency, ZERO)
+            if delta:
+                reason = (
+                    f"corrects {corrected}: {before.get(currency, ZERO)} as approved, "
+                    f"{now.get(currency, ZERO)} with what was recorded since"
+                )
+                correction = f"correction:{corrected}"
+                out.append(Adjustment(correction, delta, currency, reason, "salesledger", latest.event_id))
+    return out
+
+
+def _raw(ledger: Mapping[str, Entries], tz: str, rep_id: str, period: str) -> dict[str, Decimal]:
+    return rep_statement(book_of(ledger, tz), rep_id, period).totals()
+
+
+def _next_open(period: str, kind: PeriodKind, approved: set[str]) -> str:
+    key = period
+    while True:
+        key = day_period_key(kind, period_days(key)[1] + timedelta(days=1))
+        if key not in approved:
+            return key
+
+
+def final_payouts(ledger: Mapping[str, Entries], tz: str, period: str) -> list[RepStatement]:
+    """Every rep's final statement for ``period``, by rep id."""
+    book = book_of(ledger, tz)
+    return [final_statement(ledger, tz, rep, period, book) for rep in sorted(book.reps())]

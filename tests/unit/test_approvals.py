@@ -1,0 +1,71 @@
+"""Approved periods are frozen; later facts land on the next open period as explained corrections."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from events import Envelope
+from projections.incentives import ledger
+from projections.incentives.approvals import final_statement
+from tests.samples import sample_event
+from tests.unit.test_incentive_statements import TZ, assigned, marginal, plan, won
+
+
+def recorded(event: Envelope, when: str) -> Envelope:
+    return event.recorded(datetime.fromisoformat(when))
+
+
+def approved(month: str, first: str, last: str, amount: str, when: str) -> Envelope:
+    event = sample_event(
+        "PayoutApproved",
+        when,
+        f"approve-{month}",
+        payout_id=f"payout-{month}",
+        rep_id="rep-ada",
+        period={"kind": "month", "start": first, "end": last},
+        amount={"amount": amount, "currency": "EUR"},
+    )
+    return recorded(event, when)
+
+
+BASE = [
+    recorded(plan(1, "2026-01-01", None, marginal("base", ("0", "10"))), "2026-01-02T09:00:00+00:00"),
+    recorded(assigned("rep-ada"), "2026-01-02T09:00:00+00:00"),
+    recorded(won("deal-1", "1000.00", "2026-06-10T10:00:00Z"), "2026-06-10T10:00:01+00:00"),
+    approved("2026-06", "2026-06-01", "2026-06-30", "100.00", "2026-07-01T09:00:00+00:00"),
+]
+LATE = recorded(won("deal-late", "2000.00", "2026-06-20T10:00:00Z"), "2026-07-03T09:00:00+00:00")
+
+
+def totals(events: list[Envelope], period: str) -> dict[str, Decimal]:
+    return final_statement(ledger.fold(events), TZ, "rep-ada", period).totals()
+
+
+def test_a_fact_recorded_after_the_approval_does_not_change_the_approved_period() -> None:
+    assert totals(BASE, "2026-06") == {"EUR": Decimal("100.00")}
+    assert totals([*BASE, LATE], "2026-06") == {"EUR": Decimal("100.00")}
+
+
+def test_it_lands_on_the_next_open_period_as_a_correction_naming_what_it_corrects() -> None:
+    july = final_statement(ledger.fold([*BASE, LATE]), TZ, "rep-ada", "2026-07")
+    assert july.totals() == {"EUR": Decimal("200.00")}
+    (line,) = [line for one in july.statements for line in one.lines] or [None]
+    assert line is not None and line.kind == "adjustment" and line.earning == Decimal("200.00")
+    assert "corrects 2026-06" in line.explanation and line.event_ids == ("approve-2026-06",)
+
+
+def test_once_that_period_is_approved_a_further_change_lands_on_the_one_after_and_is_paid_once() -> None:
+    july_approved = approved("2026-07", "2026-07-01", "2026-07-31", "200.00", "2026-08-01T09:00:00+00:00")
+    later = recorded(won("deal-later", "500.00", "2026-06-25T10:00:00Z"), "2026-08-05T09:00:00+00:00")
+    history = [*BASE, LATE, july_approved, later]
+    assert totals(history, "2026-06") == {"EUR": Decimal("100.00")}  # frozen
+    assert totals(history, "2026-07") == {"EUR": Decimal("200.00")}  # frozen, with the first correction
+    assert totals(history, "2026-08") == {"EUR": Decimal("50.00")}  # only what was recorded since
+    assert totals(history, "2026-09") == {}
+
+
+def test_without_approvals_a_statement_is_the_recorded_one() -> None:
+    history = [event for event in [*BASE, LATE] if event.type != "PayoutApproved"]  # type: ignore[attr-defined]
+    assert totals(history, "2026-06") == {"EUR": Decimal("300.00")}
+    assert totals(history, "2026-07") == {}
