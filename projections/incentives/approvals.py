@@ -16,15 +16,24 @@ Business rules (docs/incentives.md, "Approved periods"):
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import partial
 
 from events.incentives import PayoutApprovedData
-from projections.incentives.books import IncentiveBook, RepStatement, book_of, rep_statement
+from projections.incentives.books import (
+    IncentiveBook,
+    KpiReport,
+    RepStatement,
+    TeamOf,
+    book_of,
+    rep_statement,
+)
 from projections.incentives.ledger import Entries
 from projections.incentives.lines import Adjustment
+from projections.kpi_scope import KpiValue
 from projections.periods import PERIOD_KINDS, PeriodKind, day_period_key, period_days, period_kind
 
 ZERO = Decimal(0)
@@ -77,21 +86,30 @@ def known_before(ledger: Mapping[str, Entries], approval: Approval) -> dict[str,
 
 
 def final_statement(
-    ledger: Mapping[str, Entries], tz: str, rep_id: str, period: str, book: IncentiveBook | None = None
+    ledger: Mapping[str, Entries],
+    tz: str,
+    rep_id: str,
+    period: str,
+    book: IncentiveBook | None = None,
+    *,
+    team_of: TeamOf | None = None,
+    report: KpiReport | None = None,
 ) -> RepStatement:
     """``rep_id``'s statement for ``period``: frozen if approved, else with the corrections of
     earlier approved periods whose next open period it is (``book``: the ledger read back, if the
-    caller has it)."""
+    caller has it; ``team_of`` and ``report`` as in `books.rep_statement`)."""
     approvals = approvals_of(ledger, rep_id)
     if not approvals:
-        return rep_statement(book or book_of(ledger, tz), rep_id, period)
+        return rep_statement(book or book_of(ledger, tz), rep_id, period, team_of=team_of, report=report)
     first, last = period_days(period)
     mine = [a for a in approvals if (a.first, a.last) == (first, last)]
     if mine:
         known = known_before(ledger, mine[0])
-        return final_statement(known, tz, rep_id, period)
+        return final_statement(known, tz, rep_id, period, team_of=team_of, report=report)
     corrections = _corrections(ledger, tz, approvals, period)
-    return rep_statement(book or book_of(ledger, tz), rep_id, period, corrections)
+    return rep_statement(
+        book or book_of(ledger, tz), rep_id, period, corrections, team_of=team_of, report=report
+    )
 
 
 def _corrections(
@@ -133,7 +151,25 @@ def _next_open(period: str, kind: PeriodKind, approved: set[str]) -> str:
             return key
 
 
-def final_payouts(ledger: Mapping[str, Entries], tz: str, period: str) -> list[RepStatement]:
-    """Every rep's final statement for ``period``, by rep id."""
+def final_payouts(
+    ledger: Mapping[str, Entries],
+    tz: str,
+    period: str,
+    *,
+    team_of: TeamOf | None = None,
+    report_for: Callable[[str], Mapping[str, KpiValue]] | None = None,
+) -> list[RepStatement]:
+    """Every rep's final statement for ``period``, by rep id (``report_for``: a rep's KPI report)."""
     book = book_of(ledger, tz)
-    return [final_statement(ledger, tz, rep, period, book) for rep in sorted(book.reps())]
+    return [
+        final_statement(
+            ledger,
+            tz,
+            rep,
+            period,
+            book,
+            team_of=team_of,
+            report=None if report_for is None else partial(report_for, rep),
+        )
+        for rep in sorted(book.reps())
+    ]

@@ -25,8 +25,8 @@ Business rules (docs/incentives.md, "From events to statements"):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -43,12 +43,18 @@ from events.money import Money
 from events.objectives import QuotaAssignedData
 from projections.incentives.ledger import Entries, Entry
 from projections.incentives.lines import Adjustment, CreditLine, Reversal, Statement
+from projections.incentives.readings import kpi_readings
 from projections.incentives.split import credit_lines
 from projections.incentives.statement import statement
-from projections.incentives.terms import PlanTerms, SpiffTerms, spiff_terms_of, terms_of
+from projections.incentives.terms import KpiBonusTerms, PlanTerms, SpiffTerms, spiff_terms_of, terms_of
+from projections.kpi_scope import KpiValue
 from projections.periods import day_period_key, local_day, period_days, period_kind
 
 ZERO = Decimal(0)
+TeamOf = Callable[[str, date], str | None]
+"""A rep's team on a day (from the organisation read model)."""
+KpiReport = Callable[[], Mapping[str, KpiValue]]
+"""The rep's KPI report for the period (`projections.kpis.kpi_report`), computed only if asked."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,13 +178,19 @@ def plan_on(book: IncentiveBook, rep_id: str, day: date) -> PlanTerms | None:
     return in_force[-1] if in_force else None
 
 
-def credit_of(book: IncentiveBook, rep_id: str, first: date, last: date) -> list[CreditLine]:
-    """``rep_id``'s credit lines of the days ``first`` to ``last``, one per deal first won then."""
+def credit_of(
+    book: IncentiveBook, rep_id: str, first: date, last: date, team_of: TeamOf | None = None
+) -> list[CreditLine]:
+    """``rep_id``'s credit lines of the days ``first`` to ``last``, one per deal first won then,
+    each with the rep's team on the day credited (``team_of``; none without it)."""
     lines = []
     for won in book.first_wins.values():
         if first <= won.day <= last and any(s.rep_id == rep_id for s in won.data.credit_splits):
+            team = team_of(rep_id, won.day) if team_of is not None else None
             lines += [
-                line for line in credit_lines(won.data, won.day, (won.event_id,)) if line.rep_id == rep_id
+                replace(line, team_id=team)
+                for line in credit_lines(won.data, won.day, (won.event_id,))
+                if line.rep_id == rep_id
             ]
     return lines
 
@@ -242,12 +254,30 @@ class RepStatement:
 
 
 def rep_statement(
-    book: IncentiveBook, rep_id: str, period: str, corrections: Sequence[Adjustment] = ()
+    book: IncentiveBook,
+    rep_id: str,
+    period: str,
+    corrections: Sequence[Adjustment] = (),
+    *,
+    team_of: TeamOf | None = None,
+    report: KpiReport | None = None,
 ) -> RepStatement:
     """``rep_id``'s statement for ``period`` (a key such as ``2026-Q4``), from the whole book;
-    ``corrections`` of approved periods land on it as adjustments (`approvals`)."""
+    ``corrections`` of approved periods land on it as adjustments (`approvals`). ``team_of``
+    dates team membership for SPIFFs, ``report`` gives the KPI readings for KPI bonuses
+    (`readings`); without them, team-limited SPIFFs and KPI bonuses explain a zero line."""
     first, last = period_days(period)
-    return _statement(book, rep_id, period, first, last, with_corrections=True, extra=corrections)
+    return _statement(
+        book,
+        rep_id,
+        period,
+        first,
+        last,
+        with_corrections=True,
+        extra=corrections,
+        team_of=team_of,
+        report=report,
+    )
 
 
 def _statement(
@@ -259,11 +289,13 @@ def _statement(
     *,
     with_corrections: bool,
     extra: Sequence[Adjustment] = (),
+    team_of: TeamOf | None = None,
+    report: KpiReport | None = None,
 ) -> RepStatement:
     """The statement; without corrections (reversals, adjustments): only what the rules earned."""
     by_plan: dict[tuple[str, int], tuple[PlanTerms, list[CreditLine]]] = {}
     unrated = []
-    for line in credit_of(book, rep_id, first, last):
+    for line in credit_of(book, rep_id, first, last, team_of):
         plan = plan_on(book, rep_id, line.credited_on)
         if plan is None:
             unrated.append(line)
@@ -285,9 +317,17 @@ def _statement(
     for index, (plan, lines) in enumerate(by_plan[key] for key in sorted(by_plan)):
         mine = reversals if index == len(by_plan) - 1 else []  # reversals land once, on the last version
         adjusted = on_plan if plan == closing else []
+        kpis = kpi_readings(report(), plan.currency) if report is not None and _has_kpi_bonus(plan) else {}
         statements.append(
             statement(
-                lines, plan, quota, rep_id=rep_id, spiffs=book.spiffs, reversals=mine, adjustments=adjusted
+                lines,
+                plan,
+                quota,
+                rep_id=rep_id,
+                kpis=kpis,
+                spiffs=book.spiffs,
+                reversals=mine,
+                adjustments=adjusted,
             )
         )
     return RepStatement(
@@ -297,6 +337,10 @@ def _statement(
         tuple(sorted(unrated, key=lambda line: line.deal_id)),
         tuple(sorted(apart, key=Adjustment.sort_key)),
     )
+
+
+def _has_kpi_bonus(plan: PlanTerms) -> bool:
+    return any(isinstance(rule, KpiBonusTerms) for rule in plan.rules)
 
 
 def reversals_of(book: IncentiveBook, rep_id: str, period: str, first: date, last: date) -> list[Reversal]:

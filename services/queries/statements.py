@@ -11,14 +11,20 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict
+from datetime import date
+from functools import partial
 from typing import Any
 
+from projections import org
 from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts, final_statement
-from projections.incentives.books import IncentiveBook, RepStatement, book_of
+from projections.incentives.books import IncentiveBook, RepStatement, TeamOf, book_of
+from projections.kpi_scope import KpiValue, Scope
+from projections.kpis import kpi_report
 from services.queries import params
+from services.queries.answers import membership_of
 from services.queries.handlers import Coverage, Queries, answering_bad_queries
 from services.queries.params import BadQuery
 from services.web.encoding import jsonable
@@ -47,6 +53,21 @@ async def incentive_ledger(queries: Queries) -> tuple[Mapping[str, ledger.Entrie
 async def incentive_book(queries: Queries) -> tuple[IncentiveBook, Coverage]:
     merged, covered = await incentive_ledger(queries)
     return book_of(merged, queries.timezone), covered
+
+
+async def organisation_and_kpis(
+    queries: Queries, period: str
+) -> tuple[TeamOf, Callable[[str], Mapping[str, KpiValue]]]:
+    """A rep's team on a day, and a rep's KPI report for ``period`` (for SPIFFs and KPI bonuses)."""
+    book, state, _ = await queries.book_and_org()
+
+    def team_of(rep_id: str, day: date) -> str | None:
+        return org.team_of(state, rep_id, day)
+
+    def report_for(rep_id: str) -> Mapping[str, KpiValue]:
+        return kpi_report(book, Scope("rep", rep_id), period, membership_of(state), queries.process)
+
+    return team_of, report_for
 
 
 def statement_body(result: RepStatement) -> dict[str, Any]:
@@ -94,7 +115,11 @@ async def statement(queries: Queries, call: Call) -> Reply:
     period = params.period({"period": call.path["period"]}, queries.timezone)
     as_csv = wants_csv(call)
     merged, covered = await incentive_ledger(queries)
-    result = final_statement(merged, queries.timezone, call.path["rep_id"], period)
+    team_of, report_for = await organisation_and_kpis(queries, period)
+    rep = call.path["rep_id"]
+    result = final_statement(
+        merged, queries.timezone, rep, period, team_of=team_of, report=partial(report_for, rep)
+    )
     if as_csv:
         return Reply(200, raw=statement_csv(result), content_type="text/csv")
     return Reply(200, {**statement_body(result), **covered})
@@ -105,8 +130,7 @@ async def payout_list(queries: Queries, call: Call) -> Reply:
     """`GET /v1/payouts?period=...`: every rep's totals for the period."""
     period = params.period(call.query, queries.timezone)
     merged, covered = await incentive_ledger(queries)
-    reps = [
-        {"rep_id": one.rep_id, "totals": one.totals()}
-        for one in final_payouts(merged, queries.timezone, period)
-    ]
+    team_of, report_for = await organisation_and_kpis(queries, period)
+    finals = final_payouts(merged, queries.timezone, period, team_of=team_of, report_for=report_for)
+    reps = [{"rep_id": one.rep_id, "totals": one.totals()} for one in finals]
     return Reply(200, {"period": period, "payouts": reps, **covered})

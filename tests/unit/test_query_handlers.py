@@ -13,6 +13,7 @@ import itertools
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,7 +21,8 @@ import pytest
 from events import Envelope, parse_event, serialize_event
 from projections import kpi_fold, org
 from projections.incentives import ledger
-from projections.incentives.books import book_of, payouts
+from projections.incentives.approvals import final_payouts
+from projections.incentives.books import book_of
 from projections.kpi_scope import Scope
 from projections.kpis import kpi_report
 from sales.process import load_process
@@ -140,8 +142,20 @@ def test_a_rep_never_seen_has_zero_activity() -> None:
 
 def test_statements_and_payouts_are_the_engines_over_the_same_history_in_json_and_csv() -> None:
     book = book_of(ledger.fold(HISTORY), TZ)
-    earning = [one for one in payouts(book, "2026-Q1") if one.statements]
+    kpi_book, state = kpi_fold.fold(HISTORY, TZ), org.fold(HISTORY)
+
+    def report_for(rep: str) -> Any:
+        return kpi_report(kpi_book, Scope("rep", rep), "2026-Q1", membership_of(state), PROCESS)
+
+    finals = final_payouts(
+        ledger.fold(HISTORY), TZ, "2026-Q1", team_of=partial(org.team_of, state), report_for=report_for
+    )
+    earning = [one for one in finals if one.statements]
     assert earning, "the simulated quarter credits at least one deal under a plan"
+    bonuses = [
+        line for one in earning for s in one.statements for line in s.lines if line.kind == "kpi_bonus"
+    ]
+    assert any(line.earning > 0 for line in bonuses), "a KPI bonus is paid from the rep's KPI report"
     for expected in earning:
         path = {"rep_id": expected.rep_id, "period": "2026-Q1"}
         reply = asyncio.run(statements.statement(QUERIES, Call(path=path)))

@@ -9,6 +9,7 @@ from typing import Any
 
 from events import Envelope
 from events.incentives import CompPlanPublishedData
+from projections import kpi_fold, org
 from projections.incentives import ledger
 from projections.incentives.books import book_of
 from projections.incentives.terms import terms_of
@@ -70,15 +71,20 @@ def post(body: Any) -> tuple[int, Any]:
 
 
 class Folded:
+    """The read models statements read, folded whole from ``events`` (one partition)."""
+
     def __init__(self, events: list[Envelope]) -> None:
-        self.entries = list(ledger.fold(events).items())
+        self.folded: dict[str, list[tuple[str, Any]]] = {
+            "incentives": list(ledger.fold(events).items()),
+            "kpis": list(kpi_fold.fold(events, TZ).partials.items()),
+            "org": [("org", org.fold(events))],
+        }
 
     def names(self) -> frozenset[str]:
-        return frozenset({"incentives"})
+        return frozenset(self.folded)
 
     async def states(self, name: str) -> tuple[list[tuple[str, Any]], dict[str, int]]:
-        assert name == "incentives"
-        return self.entries, {"partitions_covered": 1, "partitions_total": 1}
+        return self.folded[name], {"partitions_covered": 1, "partitions_total": 1}
 
 
 def test_the_endpoint_answers_per_rep_and_in_total() -> None:

@@ -1,0 +1,71 @@
+"""What statements read from the other read models: the rep's team for SPIFFs, KPIs for bonuses."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import partial
+from typing import Any
+
+from events import Envelope
+from projections import kpi_fold, org
+from projections.incentives import ledger
+from projections.incentives.books import book_of, rep_statement
+from projections.kpi_scope import Scope
+from projections.kpis import kpi_report
+from sales.process import load_process
+from services.queries.answers import membership_of
+from tests.samples import money, sample_event
+from tests.unit.test_incentive_statements import TZ, assigned, marginal, plan, won
+
+SPIFF = {"kind": "spiff", "rule_id": "connector-push", "spiff_id": "spiff-emea"}
+BONUS = {
+    "kind": "kpi_bonus",
+    "rule_id": "two-wins",
+    "kpi": "deals_won",
+    "threshold": "2",
+    "bonus": "1000.00",
+}
+
+
+def history(*rules: dict[str, Any]) -> list[Envelope]:
+    return [
+        sample_event("RepOnboarded", "2026-01-05T09:00:00Z", "on-ada", rep_id="rep-ada", team_id="team-emea"),
+        plan(1, "2026-01-01", None, marginal("base", ("0", "10")), *rules),
+        assigned("rep-ada"),
+        sample_event(
+            "SpiffAnnounced",
+            "2026-07-01T09:00:00Z",
+            "spiff-emea",
+            spiff_id="spiff-emea",
+            amount_per_deal=money("250.00"),
+            window={"kind": "quarter", "start": "2026-07-01", "end": "2026-09-30"},
+            products=[],
+            min_deal_amount=None,
+            team_ids=["team-emea"],
+        ),
+        won("deal-1", "1000.00", "2026-08-03T10:00:00Z"),
+        won("deal-2", "1000.00", "2026-08-04T10:00:00Z"),
+    ]
+
+
+def statement(events: list[Envelope], **inputs: Any) -> Any:
+    return rep_statement(book_of(ledger.fold(events), TZ), "rep-ada", "2026-Q3", **inputs)
+
+
+def test_a_team_limited_spiff_pays_when_the_reps_team_on_the_day_credited_is_eligible() -> None:
+    events = history(SPIFF)
+    state = org.fold(events)
+    paid = statement(events, team_of=partial(org.team_of, state))
+    assert paid.totals() == {"EUR": Decimal("700.00")}  # 200 commission + 2 x 250
+    assert statement(events).totals() == {"EUR": Decimal("200.00")}  # no team known: not eligible
+
+
+def test_a_kpi_bonus_reads_the_reps_kpi_report_for_the_period() -> None:
+    events = history(BONUS)
+    book, state = kpi_fold.fold(events, TZ), org.fold(events)
+
+    def report() -> Any:
+        return kpi_report(book, Scope("rep", "rep-ada"), "2026-Q3", membership_of(state), load_process(None))
+
+    assert statement(events, report=report).totals() == {"EUR": Decimal("1200.00")}
+    assert statement(events).totals() == {"EUR": Decimal("200.00")}  # no report: an explained zero
