@@ -19,6 +19,7 @@ from projections.incentives.terms import terms_of
 from projections.incentives.what_if import WhatIf, compare
 from services.queries import params
 from services.queries.handlers import Queries, answering_bad_queries
+from services.queries.params import BadQuery
 from services.queries.statements import incentive_book
 from services.refusals import Refusal
 from services.web.routes import Call, Reply, refusal
@@ -57,7 +58,10 @@ async def what_if(queries: Queries, call: Call) -> Reply:
         return refusal(Refusal.NOT_JSON, f"body is not JSON: {exc}")
     if not isinstance(body, dict):
         return refusal(Refusal.NOT_AN_OBJECT, 'a what-if is a JSON object: {"period": ..., "plan": {...}}')
-    period = params.period({"period": body.get("period") or ""}, queries.timezone)
+    period_asked = body.get("period") or ""
+    if not isinstance(period_asked, str):
+        raise BadQuery("period: a period key such as 2026-Q3")
+    period = params.period({"period": period_asked}, queries.timezone)
     reps = body.get("reps")
     if reps is not None and not (isinstance(reps, list) and all(isinstance(rep, str) for rep in reps)):
         return refusal(

@@ -101,8 +101,9 @@ def test_the_endpoint_refuses_a_bad_plan_naming_the_fields_and_a_bad_body() -> N
     assert status == 422 and body["reason"] == "invalid"
     assert {"plan.currency", "plan.rules"} <= {error["field"] for error in body["errors"]}
     assert post(b"[1, 2]")[0] == 400 and post(b"{oops")[1]["reason"] == "not_json"
-    status, body = post({"period": "2026-Q9", "plan": PROPOSAL})
-    assert (status, body["reason"]) == (400, "bad_query")
+    for period in ("2026-Q9", True, 7):
+        status, body = post({"period": period, "plan": PROPOSAL})
+        assert (status, body["reason"]) == (400, "bad_query")
 
 
 def test_an_adjustment_counts_on_both_sides_and_is_no_difference() -> None:
