@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -30,11 +31,12 @@ from projections.kpi_customers import (
     retention_kpis,
     revenue_per_sale_kpis,
 )
-from projections.kpi_deal_path import trace
+from projections.kpi_deal_path import DealPath, trace
 from projections.kpi_deals import booked_kpis, decided_kpis
 from projections.kpi_fold import KpiBook, contributions, evolve, fold, merge_partials
 from projections.kpi_forecast import forecast_kpis
 from projections.kpi_objections import objection_kpis
+from projections.kpi_records import Timeline
 from projections.kpi_scope import (
     Includes,
     KpiValue,
@@ -53,12 +55,15 @@ __all__ = [
     "KpiCounters",
     "KpiValue",
     "Membership",
+    "PreparedBook",
     "Scope",
     "contributions",
     "evolve",
     "fold",
     "kpi_report",
     "merge_partials",
+    "prepare",
+    "report_of",
 ]
 
 ACTIVITY_UNITS: Mapping[str, Unit] = {
@@ -81,10 +86,32 @@ def kpi_report(
     ``process`` gives the stages (per-stage conversion), their probabilities and commit stages
     (forecast).
     """
+    return report_of(prepare(book, process), scope, period, membership)
+
+
+@dataclass(frozen=True)
+class PreparedBook:
+    """A book with what every scope's report needs worked out once: each deal's path (the costly
+    part), the customers' timelines. Reports of many reps over one book share it."""
+
+    book: KpiBook
+    process: ProcessConfig
+    paths: tuple[DealPath, ...]
+    customers: tuple[Timeline, ...]
+
+
+def prepare(book: KpiBook, process: ProcessConfig) -> PreparedBook:
+    paths = tuple(trace(deal_id, timeline, process) for deal_id, timeline in book.timelines("deal"))
+    return PreparedBook(book, process, paths, tuple(timeline for _, timeline in book.timelines("customer")))
+
+
+def report_of(
+    prepared: PreparedBook, scope: Scope, period: str | tuple[date, date], membership: Membership
+) -> dict[str, KpiValue]:
+    """`kpi_report` over a prepared book."""
+    book, process, paths, customers = prepared.book, prepared.process, prepared.paths, prepared.customers
     window = Window.of(period, book.tz)
     includes = scope_filter(scope, membership)
-    paths = [trace(deal_id, timeline, process) for deal_id, timeline in book.timelines("deal")]
-    customers = [timeline for _, timeline in book.timelines("customer")]
     sales = repeat_sales(customers, window, includes)
     report = activity_kpis(book.activity(), window, includes)
     report |= lead_kpis((timeline for _, timeline in book.timelines("lead")), window, includes)

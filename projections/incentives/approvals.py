@@ -157,9 +157,10 @@ def final_payouts(
     period: str,
     *,
     team_of: TeamOf | None = None,
-    report_for: Callable[[str], Mapping[str, KpiValue]] | None = None,
+    report_for: Callable[[str, frozenset[str]], Mapping[str, KpiValue]] | None = None,
 ) -> list[RepStatement]:
-    """Every rep's final statement for ``period``, by rep id (``report_for``: a rep's KPI report)."""
+    """Every rep's final statement for ``period``, by rep id (``report_for``: a rep's KPI report,
+    given the KPIs wanted)."""
     book = book_of(ledger, tz)
     return [
         final_statement(

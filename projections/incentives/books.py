@@ -53,8 +53,9 @@ from projections.periods import day_period_key, local_day, period_days, period_k
 ZERO = Decimal(0)
 TeamOf = Callable[[str, date], str | None]
 """A rep's team on a day (from the organisation read model)."""
-KpiReport = Callable[[], Mapping[str, KpiValue]]
-"""The rep's KPI report for the period (`projections.kpis.kpi_report`), computed only if asked."""
+KpiReport = Callable[[frozenset[str]], Mapping[str, KpiValue]]
+"""The rep's KPI report for the period, given the plan KPIs its bonuses read (`readings`);
+called only for a plan with a KPI bonus."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +318,8 @@ def _statement(
     for index, (plan, lines) in enumerate(by_plan[key] for key in sorted(by_plan)):
         mine = reversals if index == len(by_plan) - 1 else []  # reversals land once, on the last version
         adjusted = on_plan if plan == closing else []
-        kpis = kpi_readings(report(), plan.currency) if report is not None and _has_kpi_bonus(plan) else {}
+        wanted = _bonus_kpis(plan)
+        kpis = kpi_readings(report(wanted), plan.currency) if report is not None and wanted else {}
         statements.append(
             statement(
                 lines,
@@ -339,8 +341,9 @@ def _statement(
     )
 
 
-def _has_kpi_bonus(plan: PlanTerms) -> bool:
-    return any(isinstance(rule, KpiBonusTerms) for rule in plan.rules)
+def _bonus_kpis(plan: PlanTerms) -> frozenset[str]:
+    """The plan KPIs the plan's KPI bonuses read."""
+    return frozenset(rule.kpi.value for rule in plan.rules if isinstance(rule, KpiBonusTerms))
 
 
 def reversals_of(book: IncentiveBook, rep_id: str, period: str, first: date, last: date) -> list[Reversal]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from projections import funnel, kpi_fold, org, pipeline, rep_activity
 from projections.kpi_scope import KpiValue, Membership, Scope
-from projections.kpis import kpi_report
+from projections.kpis import kpi_report, prepare, report_of
 from projections.periods import period_days
 from sales.process import ProcessConfig
 
@@ -86,12 +86,13 @@ def leaderboard_of(
     Teams ranked are those any rep belonged to on the period's first or last day.
     """
     first, last = period_days(period)
+    prepared = prepare(book, process)  # the deals' paths once, not once per rep or team
     members = set(state.reps)
     ids = members if by == "rep" else {org.team_of(state, r, d) for r in members for d in (first, last)}
     ranking = []
     for scope_id in sorted(i for i in ids if i):
         scope = Scope("rep" if by == "rep" else "team", scope_id)
-        value = kpi_report(book, scope, period, membership_of(state), process).get(kpi)
+        value = report_of(prepared, scope, period, membership_of(state)).get(kpi)
         ranking.append({"id": scope_id, **(asdict(value) if value else {"value": None})})
     ranking.sort(key=lambda row: (row["value"] is None, -(row["value"] or 0), row["id"]))
     return {"kpi": kpi, "by": by, "period": period, "ranking": ranking}

@@ -21,8 +21,9 @@ from projections import org
 from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts, final_statement
 from projections.incentives.books import IncentiveBook, RepStatement, TeamOf, book_of
+from projections.incentives.readings import bonus_report
 from projections.kpi_scope import KpiValue, Scope
-from projections.kpis import kpi_report
+from projections.kpis import PreparedBook, prepare
 from services.queries import params
 from services.queries.answers import membership_of
 from services.queries.handlers import Coverage, Queries, answering_bad_queries
@@ -57,15 +58,18 @@ async def incentive_book(queries: Queries) -> tuple[IncentiveBook, Coverage]:
 
 async def organisation_and_kpis(
     queries: Queries, period: str
-) -> tuple[TeamOf, Callable[[str], Mapping[str, KpiValue]]]:
+) -> tuple[TeamOf, Callable[[str, frozenset[str]], Mapping[str, KpiValue]]]:
     """A rep's team on a day, and a rep's KPI report for ``period`` (for SPIFFs and KPI bonuses)."""
     book, state, _ = await queries.book_and_org()
+    prepared: list[PreparedBook] = []  # the deals' paths, worked out once and only if a bonus asks
 
     def team_of(rep_id: str, day: date) -> str | None:
         return org.team_of(state, rep_id, day)
 
-    def report_for(rep_id: str) -> Mapping[str, KpiValue]:
-        return kpi_report(book, Scope("rep", rep_id), period, membership_of(state), queries.process)
+    def report_for(rep_id: str, wanted: frozenset[str]) -> Mapping[str, KpiValue]:
+        if not prepared:
+            prepared.append(prepare(book, queries.process))
+        return bonus_report(prepared[0], Scope("rep", rep_id), period, membership_of(state), wanted)
 
     return team_of, report_for
 

@@ -144,7 +144,7 @@ def test_statements_and_payouts_are_the_engines_over_the_same_history_in_json_an
     book = book_of(ledger.fold(HISTORY), TZ)
     kpi_book, state = kpi_fold.fold(HISTORY, TZ), org.fold(HISTORY)
 
-    def report_for(rep: str) -> Any:
+    def report_for(rep: str, wanted: frozenset[str]) -> Any:
         return kpi_report(kpi_book, Scope("rep", rep), "2026-Q1", membership_of(state), PROCESS)
 
     finals = final_payouts(

@@ -10,8 +10,9 @@ from events import Envelope
 from projections import kpi_fold, org
 from projections.incentives import ledger
 from projections.incentives.books import book_of, rep_statement
+from projections.incentives.readings import CHEAP_PARTS, bonus_report, kpi_readings
 from projections.kpi_scope import Scope
-from projections.kpis import kpi_report
+from projections.kpis import kpi_report, prepare, report_of
 from sales.process import load_process
 from services.queries.answers import membership_of
 from tests.samples import money, sample_event
@@ -64,8 +65,24 @@ def test_a_kpi_bonus_reads_the_reps_kpi_report_for_the_period() -> None:
     events = history(BONUS)
     book, state = kpi_fold.fold(events, TZ), org.fold(events)
 
-    def report() -> Any:
+    def report(wanted: frozenset[str]) -> Any:
+        assert wanted == {"deals_won"}  # only what the plan's bonuses read is asked for
         return kpi_report(book, Scope("rep", "rep-ada"), "2026-Q3", membership_of(state), load_process(None))
 
     assert statement(events, report=report).totals() == {"EUR": Decimal("1200.00")}
     assert statement(events).totals() == {"EUR": Decimal("200.00")}  # no report: an explained zero
+
+
+def test_the_part_of_the_report_a_bonus_reads_equals_the_whole_reports_values() -> None:
+    events = [
+        *history(BONUS),
+        sample_event("CallLogged", "2026-08-05T10:00:00Z", "call-1", rep_id="rep-ada", lead_id="lead-x"),
+    ]
+    book, state = kpi_fold.fold(events, TZ), org.fold(events)
+    prepared = prepare(book, load_process(None))
+    scope, members = Scope("rep", "rep-ada"), membership_of(state)
+    whole = report_of(prepared, scope, "2026-Q3", members)
+    for kpi in CHEAP_PARTS:
+        part = bonus_report(prepared, scope, "2026-Q3", members, {kpi})
+        assert kpi_readings(part, "EUR").get(kpi) == kpi_readings(whole, "EUR").get(kpi), kpi
+    assert kpi_readings(whole, "EUR")["deals_won"].value == 2
