@@ -35,7 +35,8 @@ from datetime import date
 from typing import Any
 
 from projections.incentives import ledger
-from projections.incentives.books import IncentiveBook, book_of, payouts, rep_statement
+from projections.incentives.books import payouts, rep_statement
+from projections.incentives.facts import IncentiveBook, book_of
 from projections.incentives.terms import FlatTerms, MarginalTerms, PlanTerms, Tier
 from projections.incentives.what_if import compare
 from services.simulator import simulate_envelopes

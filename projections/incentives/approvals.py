@@ -23,14 +23,8 @@ from decimal import Decimal
 from functools import partial
 
 from events.incentives import PayoutApprovedData
-from projections.incentives.books import (
-    IncentiveBook,
-    KpiReport,
-    RepStatement,
-    TeamOf,
-    book_of,
-    rep_statement,
-)
+from projections.incentives.books import KpiReport, RepStatement, rep_statement
+from projections.incentives.facts import IncentiveBook, TeamOf, book_of
 from projections.incentives.ledger import Entries
 from projections.incentives.lines import Adjustment
 from projections.kpi_scope import KpiValue

@@ -17,15 +17,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from projections.incentives.books import (
-    IncentiveBook,
-    RepStatement,
-    adjustments_of,
-    credit_of,
-    quota_of,
-    rep_statement,
-    reversals_of,
-)
+from projections.incentives.books import RepStatement, rep_statement, reversals_of
+from projections.incentives.facts import IncentiveBook, adjustments_of, credit_of, quota_of
 from projections.incentives.lines import Statement
 from projections.incentives.statement import statement
 from projections.incentives.terms import PlanTerms

@@ -21,7 +21,8 @@ from typing import Any
 from events.incentives import PayoutApprovedData
 from projections import kpi_fold, org, pipeline
 from projections.incentives import ledger
-from projections.incentives.books import book_of, payouts
+from projections.incentives.books import payouts
+from projections.incentives.facts import book_of
 from projections.kpi_attainment import attainment_distribution
 from projections.periods import local_day, period_days, period_key
 from sales.process import ProcessConfig

@@ -20,7 +20,8 @@ from typing import Any
 from projections import org
 from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts, final_statement
-from projections.incentives.books import IncentiveBook, RepStatement, TeamOf, book_of
+from projections.incentives.books import RepStatement
+from projections.incentives.facts import IncentiveBook, TeamOf, book_of
 from projections.incentives.readings import bonus_report
 from projections.kpi_scope import KpiValue, Scope
 from projections.kpis import PreparedBook, prepare

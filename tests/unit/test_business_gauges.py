@@ -11,7 +11,8 @@ import orjson
 from events import parse_event, serialize_event
 from projections import kpi_fold, org, pipeline
 from projections.incentives import ledger
-from projections.incentives.books import book_of, payouts
+from projections.incentives.books import payouts
+from projections.incentives.facts import book_of
 from projections.kpi_attainment import attainment_distribution
 from projections.periods import local_day, period_key
 from sales.process import default_process

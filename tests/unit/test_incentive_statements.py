@@ -16,7 +16,8 @@ from events import Envelope
 from events.incentives import CompPlanPublished
 from events.plan_rules import MarginalTiers, TierScope
 from projections.incentives import LineKind, ledger, terms_of
-from projections.incentives.books import book_of, payouts, rep_statement
+from projections.incentives.books import payouts, rep_statement
+from projections.incentives.facts import book_of
 from sales.process import load_process
 from services.outbox.relay import partition_for
 from services.projector.readmodels import read_models

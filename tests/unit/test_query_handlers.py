@@ -22,7 +22,7 @@ from events import Envelope, parse_event, serialize_event
 from projections import kpi_fold, org
 from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts
-from projections.incentives.books import book_of
+from projections.incentives.facts import book_of
 from projections.kpi_scope import Scope
 from projections.kpis import kpi_report
 from sales.process import load_process

@@ -9,7 +9,8 @@ from typing import Any
 from events import Envelope
 from projections import kpi_fold, org
 from projections.incentives import ledger
-from projections.incentives.books import book_of, rep_statement
+from projections.incentives.books import rep_statement
+from projections.incentives.facts import book_of
 from projections.incentives.readings import CHEAP_PARTS, bonus_report, kpi_readings
 from projections.kpi_scope import Scope
 from projections.kpis import kpi_report, prepare, report_of

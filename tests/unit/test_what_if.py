@@ -11,7 +11,7 @@ from events import Envelope
 from events.incentives import CompPlanPublishedData
 from projections import kpi_fold, org
 from projections.incentives import ledger
-from projections.incentives.books import book_of
+from projections.incentives.facts import book_of
 from projections.incentives.terms import terms_of
 from projections.incentives.what_if import compare
 from sales.process import load_process
