@@ -35,7 +35,7 @@ class KpiCounters:
     social_touches: int = 0
     research_minutes: int = 0
 
-    # merge, to_dict and from_dict run per event and per stored partial: they spell the fields out
+    # merge and to_dict run per event and per stored partial: they spell the fields out
     # rather than iterate `dataclasses.fields` (a test checks they cover every field).
 
     def merge(self, other: KpiCounters) -> KpiCounters:
@@ -63,21 +63,6 @@ class KpiCounters:
             "social_touches": self.social_touches,
             "research_minutes": self.research_minutes,
         }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> KpiCounters:
-        get = data.get
-        return cls(
-            int(get("calls", 0)),
-            int(get("connected_calls", 0)),
-            int(get("talk_seconds", 0)),
-            int(get("emails_sent", 0)),
-            int(get("emails_replied", 0)),
-            int(get("meetings", 0)),
-            int(get("meeting_seconds", 0)),
-            int(get("social_touches", 0)),
-            int(get("research_minutes", 0)),
-        )
 
 
 ActivityRule = Callable[[Any], tuple[str, KpiCounters]]

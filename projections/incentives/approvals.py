@@ -16,7 +16,7 @@ Business rules (docs/incentives.md, "Approved periods"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -46,18 +46,22 @@ class Approval:
 
 def approvals_of(ledger: Mapping[str, Entries], rep_id: str) -> list[Approval]:
     """``rep_id``'s approvals, in the order they were recorded."""
-    found = []
+    return approvals_by_rep(ledger).get(rep_id, [])
+
+
+def approvals_by_rep(ledger: Mapping[str, Entries]) -> dict[str, list[Approval]]:
+    """Every rep's approvals, in the order they were recorded (one pass over the ledger)."""
+    found: dict[str, list[Approval]] = {}
     for entries in ledger.values():
         for entry in entries.items:
             if entry.type != "PayoutApproved":
                 continue
             data = PayoutApprovedData.model_validate_json(entry.data)
-            if data.rep_id != rep_id:
-                continue
             first, last = data.period.start, data.period.end
             key = _key(data.period.kind, first, last)
-            found.append(Approval(rep_id, key, first, last, entry.known_since, entry.event_id))
-    return sorted(found, key=lambda a: (a.recorded, a.event_id))
+            approval = Approval(data.rep_id, key, first, last, entry.known_since, entry.event_id)
+            found.setdefault(data.rep_id, []).append(approval)
+    return {rep: sorted(mine, key=lambda a: (a.recorded, a.event_id)) for rep, mine in found.items()}
 
 
 def _key(kind: str, first: date, last: date) -> str | None:
@@ -88,11 +92,13 @@ def final_statement(
     *,
     team_of: TeamOf | None = None,
     report: KpiReport | None = None,
+    approvals: Sequence[Approval] | None = None,
 ) -> RepStatement:
     """``rep_id``'s statement for ``period``: frozen if approved, else with the corrections of
-    earlier approved periods whose next open period it is (``book``: the ledger read back, if the
-    caller has it; ``team_of`` and ``report`` as in `books.rep_statement`)."""
-    approvals = approvals_of(ledger, rep_id)
+    earlier approved periods whose next open period it is (``book`` and ``approvals``: the ledger
+    read back and the rep's approvals, if the caller has them; ``team_of`` and ``report`` as in
+    `books.rep_statement`)."""
+    approvals = list(approvals) if approvals is not None else approvals_of(ledger, rep_id)
     if not approvals:
         return rep_statement(book or book_of(ledger, tz), rep_id, period, team_of=team_of, report=report)
     first, last = period_days(period)
@@ -152,10 +158,11 @@ def final_payouts(
     *,
     team_of: TeamOf | None = None,
     report_for: Callable[[str, frozenset[str]], Mapping[str, KpiValue]] | None = None,
+    book: IncentiveBook | None = None,
 ) -> list[RepStatement]:
     """Every rep's final statement for ``period``, by rep id (``report_for``: a rep's KPI report,
     given the KPIs wanted)."""
-    book = book_of(ledger, tz)
+    book, approvals = book or book_of(ledger, tz), approvals_by_rep(ledger)
     return [
         final_statement(
             ledger,
@@ -165,6 +172,7 @@ def final_payouts(
             book,
             team_of=team_of,
             report=None if report_for is None else partial(report_for, rep),
+            approvals=approvals.get(rep, []),
         )
         for rep in sorted(book.reps())
     ]

@@ -13,7 +13,7 @@ Pure: the same function answers the HTTP endpoint, the CLI and the benchmark.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
@@ -71,10 +71,15 @@ def compare(
     """Every affected rep's payout for ``period`` as recorded and under ``proposal``."""
     first, last = period_days(period)
     trial = replace(proposal, effective_from=first, effective_to=last)  # tried over the period asked
-    chosen = sorted(set(reps)) if reps is not None else _affected(book, proposal, period)
+    if reps is None:
+        recorded = {rep: rep_statement(book, rep, period) for rep in sorted(book.reps())}
+        chosen = _affected(recorded, proposal)
+    else:
+        chosen = sorted(set(reps))
+        recorded = {rep: rep_statement(book, rep, period) for rep in chosen}
     comparisons = []
     for rep_id in chosen:
-        current = rep_statement(book, rep_id, period)
+        current = recorded[rep_id]
         proposed = statement(
             credit_of(book, rep_id, first, last),
             trial,
@@ -90,12 +95,13 @@ def compare(
     return WhatIf(period, proposal.plan_id, proposal.plan_version, proposal.currency, tuple(comparisons))
 
 
-def _affected(book: IncentiveBook, proposal: PlanTerms, period: str) -> list[str]:
-    recorded = [rep_statement(book, rep, period) for rep in sorted(book.reps())]
-    on_plan = [s.rep_id for s in recorded if any(one.plan_id == proposal.plan_id for one in s.statements)]
+def _affected(recorded: Mapping[str, RepStatement], proposal: PlanTerms) -> list[str]:
+    """Reps rated under the proposal's plan in the period, else every rep with credit in it."""
+    statements = [recorded[rep] for rep in sorted(recorded)]
+    on_plan = [s.rep_id for s in statements if any(one.plan_id == proposal.plan_id for one in s.statements)]
     if on_plan:
         return on_plan
-    return [s.rep_id for s in recorded if s.statements or s.unrated]
+    return [s.rep_id for s in statements if s.statements or s.unrated]
 
 
 def _by_deal(statements: Iterable[Statement]) -> dict[str, Decimal]:

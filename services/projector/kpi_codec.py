@@ -50,17 +50,8 @@ def decode_partial(key: str, data: dict[str, Any]) -> Partial:
 
 
 def encode_counters(counters: KpiCounters) -> dict[str, Any]:
-    return {
-        "calls": counters.calls,
-        "connected_calls": counters.connected_calls,
-        "talk_seconds": counters.talk_seconds,
-        "emails_sent": counters.emails_sent,
-        "emails_replied": counters.emails_replied,
-        "meetings": counters.meetings,
-        "meeting_seconds": counters.meeting_seconds,
-        "social_touches": counters.social_touches,
-        "research_minutes": counters.research_minutes,
-    }
+    """The counters' own dict (`KpiCounters.to_dict`: every field, in field order)."""
+    return counters.to_dict()
 
 
 def decode_counters(data: dict[str, Any]) -> KpiCounters:

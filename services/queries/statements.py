@@ -17,12 +17,13 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from projections import org
+from projections import kpi_fold, org
 from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts, final_statement
 from projections.incentives.books import RepStatement
 from projections.incentives.facts import IncentiveBook, TeamOf, book_of
 from projections.incentives.readings import bonus_report
+from projections.incentives.terms import KpiBonusTerms
 from projections.kpi_scope import KpiValue, Scope
 from projections.kpis import PreparedBook, prepare
 from services.queries import params
@@ -58,18 +59,30 @@ async def incentive_book(queries: Queries) -> tuple[IncentiveBook, Coverage]:
 
 
 async def organisation_and_kpis(
-    queries: Queries, period: str
-) -> tuple[TeamOf, Callable[[str, frozenset[str]], Mapping[str, KpiValue]]]:
-    """A rep's team on a day, and a rep's KPI report for ``period`` (for SPIFFs and KPI bonuses)."""
-    book, state, _ = await queries.book_and_org()
-    prepared: list[PreparedBook] = []  # the deals' paths, worked out once and only if a bonus asks
+    queries: Queries, period: str, book: IncentiveBook
+) -> tuple[TeamOf | None, Callable[[str, frozenset[str]], Mapping[str, KpiValue]] | None]:
+    """A rep's team on a day (for SPIFFs limited to teams) and a rep's KPI report for ``period``
+    (for KPI bonuses), each read from the other read models only when a plan or SPIFF needs it."""
+    bonuses = any(
+        isinstance(rule, KpiBonusTerms) for plans in book.plans.values() for p in plans for rule in p.rules
+    )
+    teams = any(spiff.team_ids for spiff in book.spiffs)
+    if not (bonuses or teams):
+        return None, None
+    state = await queries.organisation()
 
     def team_of(rep_id: str, day: date) -> str | None:
         return org.team_of(state, rep_id, day)
 
+    if not bonuses:
+        return team_of, None
+    states, _ = await queries.read.states("kpis")
+    kpis = kpi_fold.merge_partials(states, queries.timezone)
+    prepared: list[PreparedBook] = []  # the deals' paths, worked out once and only if a bonus asks
+
     def report_for(rep_id: str, wanted: frozenset[str]) -> Mapping[str, KpiValue]:
         if not prepared:
-            prepared.append(prepare(book, queries.process))
+            prepared.append(prepare(kpis, queries.process))
         return bonus_report(prepared[0], Scope("rep", rep_id), period, membership_of(state), wanted)
 
     return team_of, report_for
@@ -120,11 +133,11 @@ async def statement(queries: Queries, call: Call) -> Reply:
     period = params.period({"period": call.path["period"]}, queries.timezone)
     as_csv = wants_csv(call)
     merged, covered = await incentive_ledger(queries)
-    team_of, report_for = await organisation_and_kpis(queries, period)
+    book = book_of(merged, queries.timezone)
+    team_of, report_for = await organisation_and_kpis(queries, period, book)
     rep = call.path["rep_id"]
-    result = final_statement(
-        merged, queries.timezone, rep, period, team_of=team_of, report=partial(report_for, rep)
-    )
+    report = None if report_for is None else partial(report_for, rep)
+    result = final_statement(merged, queries.timezone, rep, period, book, team_of=team_of, report=report)
     if as_csv:
         return Reply(200, raw=statement_csv(result), content_type="text/csv")
     return Reply(200, {**statement_body(result), **covered})
@@ -135,7 +148,10 @@ async def payout_list(queries: Queries, call: Call) -> Reply:
     """`GET /v1/payouts?period=...`: every rep's totals for the period."""
     period = params.period(call.query, queries.timezone)
     merged, covered = await incentive_ledger(queries)
-    team_of, report_for = await organisation_and_kpis(queries, period)
-    finals = final_payouts(merged, queries.timezone, period, team_of=team_of, report_for=report_for)
+    book = book_of(merged, queries.timezone)
+    team_of, report_for = await organisation_and_kpis(queries, period, book)
+    finals = final_payouts(
+        merged, queries.timezone, period, team_of=team_of, report_for=report_for, book=book
+    )
     reps = [{"rep_id": one.rep_id, "totals": one.totals()} for one in finals]
     return Reply(200, {"period": period, "payouts": reps, **covered})
