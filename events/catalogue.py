@@ -28,6 +28,7 @@ from events.incentives import (
     CompPlanPublished,
     PayoutApproved,
     SpiffAnnounced,
+    comp_plan_assigned_v1_to_v2,
     comp_plan_published_v1_to_v2,
 )
 from events.objectives import ObjectiveSet, QuotaAssigned
@@ -100,6 +101,7 @@ UPCASTERS = Upcasters(
     {
         ("MeetingHeld", 1): meeting_held_v1_to_v2,
         ("CompPlanPublished", 1): comp_plan_published_v1_to_v2,
+        ("CompPlanAssigned", 1): comp_plan_assigned_v1_to_v2,
     }
 )
 """Every upcasting step of every type; a type's latest version is one past its last step."""

@@ -8,13 +8,14 @@ of what a rep is paid for a period is a `CommissionAdjusted`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from events.envelope import Contract, Envelope, Identifier, ShortText
-from events.money import Currency, Money
+from events.money import Currency, Money, Share
 from events.period import EffectiveDated, Period
 from events.plan_rules import Rules
 from events.presentation import ProductIds
@@ -85,20 +86,61 @@ def comp_plan_published_v1_to_v2(document: Document) -> Document:
     return {**document, "data": {**data, "rules": rules}}
 
 
+class Overlay(Contract):
+    """Credit on deals won by others: a manager over teams, a specialist over territories.
+
+    A deal is overlaid when one of its credited reps, on the day it is credited, is in one of
+    ``team_ids`` or owns one of ``territory_ids`` (the effective-dated organisation: a rep moved in
+    March counts for the new team from March). The overlay is credited ``share_percent`` of those
+    reps' credit, beside (never instead of) their own.
+    """
+
+    team_ids: tuple[Identifier, ...] = Field((), max_length=100, description="Teams overlaid.")
+    territory_ids: tuple[Identifier, ...] = Field((), max_length=100, description="Territories overlaid.")
+    share_percent: Share = Field(
+        Decimal(100), description='Share of the overlaid reps\' credit credited to the overlay, e.g. "100".'
+    )
+
+    @model_validator(mode="after")
+    def _overlays_something(self) -> Overlay:
+        if not (self.team_ids or self.territory_ids):
+            raise ValueError("an overlay names at least one team or territory")
+        return self
+
+
 class CompPlanAssignedData(EffectiveDated):
     rep_id: Identifier
     plan_id: Identifier
+    overlay: Overlay | None = Field(
+        None, description="Overlay credit on others' deals (new in schemaversion 2); absent: own deals only."
+    )
 
 
 class CompPlanAssigned(Envelope):
-    """A rep was put on a compensation plan for a range of days (keyed by rep: one plan at a time)."""
+    """A rep was put on a compensation plan for a range of days (keyed by rep: one plan at a time).
+
+    Version 2 may add an ``overlay``: credit on the deals of teams or territories (managers,
+    overlay specialists). A v1 assignment reads as v2 without one (`comp_plan_assigned_v1_to_v2`).
+    """
 
     type: Literal["CompPlanAssigned"]
+    schemaversion: Annotated[int, Field(strict=True, ge=2, le=2)] = Field(
+        2, description="Version of this event type's schema (extension attribute)."
+    )
     data: CompPlanAssignedData
 
     @property
     def partition_key(self) -> str:
         return self.data.rep_id
+
+
+def comp_plan_assigned_v1_to_v2(document: Document) -> Document:
+    """CompPlanAssigned v1 -> v2: the same assignment with no overlay. A v1 document carrying an
+    ``overlay`` is refused rather than read as v2."""
+    data = document.get("data")
+    if isinstance(data, dict) and "overlay" in data:
+        raise UpcastError("data.overlay", "Extra inputs are not permitted (new in schemaversion 2)")
+    return document
 
 
 class SpiffAnnouncedData(Contract):

@@ -9,12 +9,13 @@ Business rules (names in `sales.rules`):
 - A payout is approved for a rep who was onboarded at some time (``rep_unknown``), including after
   they left (the final payout), and each payout id once (``payout_already_approved``).
 - A commission is adjusted for a rep who was onboarded at some time (``adjustment_rep_unknown``),
-  including after they left (a correction of their last periods).
+  including after they left (a correction of their last periods), and each adjustment id once
+  (``adjustment_already_made``): an upstream tool that sends the same adjustment again under a
+  new event id must not pay it twice.
 - Training and coaching are facts about work done and are always accepted.
 
 Not checked here: that a plan assigned exists (another aggregate), effective dates against the
-rep's first and last day, deals and quotas of a rep who left (other aggregates), or that an
-adjustment id is used once (each event is one adjustment; its event id is the idempotency key).
+rep's first and last day, deals and quotas of a rep who left (other aggregates).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from sales.names import event_type, payload
 from sales.process import ProcessConfig
 from sales.rules import RuleViolation
 
-STATE_VERSION = 1
+STATE_VERSION = 2
 HANDLES = frozenset(
     {
         "RepOnboarded",
@@ -55,12 +56,15 @@ class RepState:
     plan_id: str | None = None
     payouts: tuple[str, ...] = ()
     events: int = 0
+    adjustments: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return snapshot.dump(self, STATE_VERSION)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RepState:
+        if data.get("state_version") == 1:  # before adjustment ids were kept: none known
+            data = {**data, "state_version": 2, "adjustments": []}
         return snapshot.load(cls, data, STATE_VERSION)
 
 
@@ -82,8 +86,11 @@ def decide(state: RepState | None, event: Envelope, process: ProcessConfig) -> N
             raise RuleViolation("rep_unknown", f"{rep.rep_id} was never onboarded")
         if event.data.payout_id in rep.payouts:
             raise RuleViolation("payout_already_approved", f"{event.data.payout_id} was approved already")
-    if isinstance(event, CommissionAdjusted) and not rep.onboarded:
-        raise RuleViolation("adjustment_rep_unknown", f"{rep.rep_id} was never onboarded")
+    if isinstance(event, CommissionAdjusted):
+        if not rep.onboarded:
+            raise RuleViolation("adjustment_rep_unknown", f"{rep.rep_id} was never onboarded")
+        if event.data.adjustment_id in rep.adjustments:
+            raise RuleViolation("adjustment_already_made", f"{event.data.adjustment_id} was made already")
 
 
 def evolve(state: RepState | None, event: Envelope, process: ProcessConfig) -> RepState:
@@ -101,6 +108,8 @@ def evolve(state: RepState | None, event: Envelope, process: ProcessConfig) -> R
             return replace(rep, plan_id=event.data.plan_id)
         case PayoutApproved():
             return replace(rep, payouts=(*rep.payouts, event.data.payout_id))
+        case CommissionAdjusted():
+            return replace(rep, adjustments=(*rep.adjustments, event.data.adjustment_id))
     if event_type(event) in HANDLES:
         return rep
     raise TypeError(f"{event_type(event)} is not a rep event")

@@ -75,6 +75,7 @@ _RULES = (
         "rep",
         "A commission is adjusted only for a rep who was onboarded (also after they left).",
     ),
+    Rule("adjustment_already_made", "rep", "An adjustment id is used once."),
     # Plans and quotas.
     Rule("plan_version_not_newer", "plan", "Each published version of a plan is newer than the last."),
     Rule("quota_identity_changed", "quota", "A quota revision keeps its assignee and period."),

@@ -4,9 +4,15 @@
 - `projections.incentives.tiers`: marginal and flat tiers, quota-based thresholds, decelerators.
 - `projections.incentives.statement`: `statement`, applying a plan's rules to a rep's credit lines.
 - `projections.incentives.split`: a won deal's amount split into per-rep credit lines.
+- `projections.incentives.ledger`: the fold of incentive facts the projector keeps (set union).
+- `projections.incentives.facts` / `books`: the ledger read back, and statements rated from it
+  (credit and overlay credit, plan in force, quota, reversals, adjustments, draw balances).
+- `projections.incentives.context`: what statements read from other read models (organisation,
+  KPI reports).
+- `projections.incentives.approvals`: approved periods frozen, later changes carried forward.
+- `projections.incentives.what_if`: a proposed plan beside the plan in force.
 
-Semantics and worked examples: docs/incentives.md. No events are folded here yet: the fold that
-turns events into credit lines, and the read model over statements, come next.
+Semantics and worked examples: docs/incentives.md.
 """
 
 from projections.incentives.lines import (

@@ -16,18 +16,17 @@ Business rules (docs/incentives.md, "Approved periods"):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 
 from events.incentives import PayoutApprovedData
-from projections.incentives.books import KpiReport, RepStatement, rep_statement
-from projections.incentives.facts import IncentiveBook, TeamOf, book_of
+from projections.incentives.books import RepStatement, opening_balance, rep_statement
+from projections.incentives.context import NOTHING_AROUND, Context
+from projections.incentives.facts import IncentiveBook, book_of
 from projections.incentives.ledger import Entries
 from projections.incentives.lines import Adjustment
-from projections.kpi_scope import KpiValue
 from projections.periods import PERIOD_KINDS, PeriodKind, day_period_key, period_days, period_kind
 
 ZERO = Decimal(0)
@@ -90,30 +89,26 @@ def final_statement(
     period: str,
     book: IncentiveBook | None = None,
     *,
-    team_of: TeamOf | None = None,
-    report: KpiReport | None = None,
+    context: Context = NOTHING_AROUND,
     approvals: Sequence[Approval] | None = None,
 ) -> RepStatement:
     """``rep_id``'s statement for ``period``: frozen if approved, else with the corrections of
-    earlier approved periods whose next open period it is (``book`` and ``approvals``: the ledger
-    read back and the rep's approvals, if the caller has them; ``team_of`` and ``report`` as in
-    `books.rep_statement`)."""
+    earlier approved periods whose next open period it is, and the recoverable draw carried in
+    from the period before (``book`` and ``approvals``: the ledger read back and the rep's
+    approvals, if the caller has them; ``context`` as in `books.rep_statement`)."""
     approvals = list(approvals) if approvals is not None else approvals_of(ledger, rep_id)
-    if not approvals:
-        return rep_statement(book or book_of(ledger, tz), rep_id, period, team_of=team_of, report=report)
+    book = book or book_of(ledger, tz)
     first, last = period_days(period)
     mine = [a for a in approvals if (a.first, a.last) == (first, last)]
     if mine:
-        known = known_before(ledger, mine[0])
-        return final_statement(known, tz, rep_id, period, team_of=team_of, report=report)
-    corrections = _corrections(ledger, tz, approvals, period)
-    return rep_statement(
-        book or book_of(ledger, tz), rep_id, period, corrections, team_of=team_of, report=report
-    )
+        return final_statement(known_before(ledger, mine[0]), tz, rep_id, period, context=context)
+    corrections = _corrections(ledger, tz, approvals, period, context) if approvals else []
+    balance = opening_balance(book, rep_id, period, context)
+    return rep_statement(book, rep_id, period, corrections, context=context, draw_balance=balance)
 
 
 def _corrections(
-    ledger: Mapping[str, Entries], tz: str, approvals: list[Approval], period: str
+    ledger: Mapping[str, Entries], tz: str, approvals: list[Approval], period: str, context: Context
 ) -> list[Adjustment]:
     kind = period_kind(period)
     approved = {a.period for a in approvals if a.period is not None}
@@ -125,8 +120,8 @@ def _corrections(
             continue
         between = [a for a in same_kind if a.period is not None and corrected <= a.period < period]
         latest = max(between, key=lambda a: (a.recorded, a.event_id))
-        before = _raw(known_before(ledger, latest), tz, latest.rep_id, corrected)
-        now = _raw(ledger, tz, latest.rep_id, corrected)
+        before = _unfrozen(known_before(ledger, latest), tz, latest.rep_id, corrected, context)
+        now = _unfrozen(ledger, tz, latest.rep_id, corrected, context)
         for currency in sorted(before.keys() | now.keys()):
             delta = now.get(currency, ZERO) - before.get(currency, ZERO)
             if delta:
@@ -139,8 +134,14 @@ def _corrections(
     return out
 
 
-def _raw(ledger: Mapping[str, Entries], tz: str, rep_id: str, period: str) -> dict[str, Decimal]:
-    return rep_statement(book_of(ledger, tz), rep_id, period).totals()
+def _unfrozen(
+    ledger: Mapping[str, Entries], tz: str, rep_id: str, period: str, context: Context
+) -> dict[str, Decimal]:
+    """The period's totals over these facts, as if it had never been approved (no corrections of
+    its own: those belong to it whatever its approval), its draw balance carried in as usual."""
+    book = book_of(ledger, tz)
+    balance = opening_balance(book, rep_id, period, context)
+    return rep_statement(book, rep_id, period, context=context, draw_balance=balance).totals()
 
 
 def _next_open(period: str, kind: PeriodKind, approved: set[str]) -> str:
@@ -156,23 +157,12 @@ def final_payouts(
     tz: str,
     period: str,
     *,
-    team_of: TeamOf | None = None,
-    report_for: Callable[[str, frozenset[str]], Mapping[str, KpiValue]] | None = None,
+    context: Context = NOTHING_AROUND,
     book: IncentiveBook | None = None,
 ) -> list[RepStatement]:
-    """Every rep's final statement for ``period``, by rep id (``report_for``: a rep's KPI report,
-    given the KPIs wanted)."""
+    """Every rep's final statement for ``period``, by rep id."""
     book, approvals = book or book_of(ledger, tz), approvals_by_rep(ledger)
     return [
-        final_statement(
-            ledger,
-            tz,
-            rep,
-            period,
-            book,
-            team_of=team_of,
-            report=None if report_for is None else partial(report_for, rep),
-            approvals=approvals.get(rep, []),
-        )
+        final_statement(ledger, tz, rep, period, book, context=context, approvals=approvals.get(rep, []))
         for rep in sorted(book.reps())
     ]

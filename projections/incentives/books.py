@@ -25,14 +25,14 @@ Business rules (docs/incentives.md, "From events to statements"):
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from projections.incentives.context import NOTHING_AROUND, Context
 from projections.incentives.facts import (
     IncentiveBook,
-    TeamOf,
     adjustments_of,
     credit_of,
     plan_on,
@@ -42,13 +42,9 @@ from projections.incentives.lines import Adjustment, CreditLine, Reversal, State
 from projections.incentives.readings import kpi_readings
 from projections.incentives.statement import statement
 from projections.incentives.terms import KpiBonusTerms, PlanTerms
-from projections.kpi_scope import KpiValue
 from projections.periods import day_period_key, period_days, period_kind
 
 ZERO = Decimal(0)
-KpiReport = Callable[[frozenset[str]], Mapping[str, KpiValue]]
-"""The rep's KPI report for the period, given the plan KPIs its bonuses read (`readings`);
-called only for a plan with a KPI bonus."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +59,10 @@ class RepStatement:
     adjustments: tuple[Adjustment, ...] = ()
     """Manual adjustments on no plan's statement (no plan in force on the period's last day, or in
     another currency than that plan's): paid as requested, in their own currency."""
+    draw_balance: Decimal = ZERO
+    """The recoverable draw the rep still owes after this period (carried into the next one)."""
+    carried_in: Decimal = ZERO
+    """The recoverable draw the rep owed coming into this period."""
 
     def totals(self) -> dict[str, Decimal]:
         """The total per currency: the statements' and the adjustments listed apart."""
@@ -80,13 +80,14 @@ def rep_statement(
     period: str,
     corrections: Sequence[Adjustment] = (),
     *,
-    team_of: TeamOf | None = None,
-    report: KpiReport | None = None,
+    context: Context = NOTHING_AROUND,
+    draw_balance: Decimal = ZERO,
 ) -> RepStatement:
     """``rep_id``'s statement for ``period`` (a key such as ``2026-Q4``), from the whole book;
-    ``corrections`` of approved periods land on it as adjustments (`approvals`). ``team_of``
-    dates team membership for SPIFFs, ``report`` gives the KPI readings for KPI bonuses
-    (`readings`); without them, team-limited SPIFFs and KPI bonuses explain a zero line."""
+    ``corrections`` of approved periods land on it as adjustments (`approvals`). ``context``
+    dates team membership and territories (team-limited SPIFFs, overlays) and gives the KPI
+    readings of KPI bonuses; ``draw_balance`` is the recoverable draw carried in from the
+    period before (`approvals.final_statement` works it out)."""
     first, last = period_days(period)
     return _statement(
         book,
@@ -96,8 +97,8 @@ def rep_statement(
         last,
         with_corrections=True,
         extra=corrections,
-        team_of=team_of,
-        report=report,
+        context=context,
+        draw_balance=draw_balance,
     )
 
 
@@ -110,58 +111,87 @@ def _statement(
     *,
     with_corrections: bool,
     extra: Sequence[Adjustment] = (),
-    team_of: TeamOf | None = None,
-    report: KpiReport | None = None,
+    context: Context = NOTHING_AROUND,
+    draw_balance: Decimal = ZERO,
 ) -> RepStatement:
     """The statement; without corrections (reversals, adjustments): only what the rules earned."""
     by_plan: dict[tuple[str, int], tuple[PlanTerms, list[CreditLine]]] = {}
     unrated = []
-    for line in credit_of(book, rep_id, first, last, team_of):
+    for line in credit_of(book, rep_id, first, last, context):
         plan = plan_on(book, rep_id, line.credited_on)
         if plan is None:
             unrated.append(line)
             continue
         by_plan.setdefault((plan.plan_id, plan.plan_version), (plan, []))[1].append(line)
     reversals = reversals_of(book, rep_id, period, first, last) if with_corrections else []
-    if reversals and not by_plan:
-        plan = plan_on(book, rep_id, last) or plan_on(book, rep_id, first)
+    closing = plan_on(book, rep_id, last)
+    if not by_plan and (reversals or (closing is not None and closing.draw is not None) or draw_balance):
+        plan = closing or plan_on(book, rep_id, first)  # a draw is owed (or recovered) with no credit too
         if plan is not None:
             by_plan[(plan.plan_id, plan.plan_version)] = (plan, [])
     adjustments = [*adjustments_of(book, rep_id, first, last), *extra] if with_corrections else []
-    closing = plan_on(book, rep_id, last) if adjustments else None
     on_plan = [a for a in adjustments if closing is not None and a.currency == closing.currency]
     apart = [a for a in adjustments if closing is None or a.currency != closing.currency]
     if closing is not None and on_plan:
         by_plan.setdefault((closing.plan_id, closing.plan_version), (closing, []))
     quota = quota_of(book, rep_id, first, last)
-    statements = []
+    report = context.report(rep_id, period)
+    statements, balance = [], draw_balance
     for index, (plan, lines) in enumerate(by_plan[key] for key in sorted(by_plan)):
         mine = reversals if index == len(by_plan) - 1 else []  # reversals land once, on the last version
         adjusted = on_plan if plan == closing else []
-        wanted = _bonus_kpis(plan)
+        wanted = bonus_kpis(plan)
         kpis = kpi_readings(report(wanted), plan.currency) if report is not None and wanted else {}
-        statements.append(
-            statement(
-                lines,
-                plan,
-                quota,
-                rep_id=rep_id,
-                kpis=kpis,
-                spiffs=book.spiffs,
-                reversals=mine,
-                adjustments=adjusted,
-            )
+        one = statement(
+            lines,
+            plan,
+            quota,
+            rep_id=rep_id,
+            kpis=kpis,
+            spiffs=book.spiffs,
+            reversals=mine,
+            adjustments=adjusted,
+            draw_balance=balance,
         )
+        statements.append(one)
+        balance = one.draw_balance  # the balance runs through the versions in the order they rated
     return RepStatement(
         rep_id,
         period,
         tuple(statements),
         tuple(sorted(unrated, key=lambda line: line.deal_id)),
         tuple(sorted(apart, key=Adjustment.sort_key)),
+        draw_balance if not statements else balance,
+        draw_balance,
     )
 
 
-def _bonus_kpis(plan: PlanTerms) -> frozenset[str]:
+def opening_balance(
+    book: IncentiveBook, rep_id: str, period: str, context: Context = NOTHING_AROUND
+) -> Decimal:
+    """The recoverable draw ``rep_id`` still owes coming into ``period``: the balance carried
+    through every period of the same kind from the one holding the rep's first plan assignment,
+    each rated over every fact now known. Approvals freeze what a period paid, not what the rep
+    owes: a late fact that changes an approved period's earnings changes the balance it hands on
+    (its pay difference is corrected forward, `approvals`). Zero for a rep never on a plan with
+    a recoverable draw."""
+    if not _draws_recoverably(book, rep_id):
+        return ZERO
+    kind, (first, _) = period_kind(period), period_days(period)
+    key = day_period_key(kind, min(a.data.effective_from for a in book.assignments[rep_id]))
+    balance = ZERO
+    while period_days(key)[0] < first:
+        balance = rep_statement(book, rep_id, key, context=context, draw_balance=balance).draw_balance
+        key = day_period_key(kind, period_days(key)[1] + timedelta(days=1))
+    return balance
+
+
+def _draws_recoverably(book: IncentiveBook, rep_id: str) -> bool:
+    plans = {a.data.plan_id for a in book.assignments.get(rep_id, ())}
+    return any(p.draw is not None and p.draw.recoverable for plan in plans for p in book.plans.get(plan, ()))
+
+
+def bonus_kpis(plan: PlanTerms) -> frozenset[str]:
     """The plan KPIs the plan's KPI bonuses read."""
     return frozenset(rule.kpi.value for rule in plan.rules if isinstance(rule, KpiBonusTerms))
 

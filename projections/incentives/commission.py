@@ -74,6 +74,11 @@ def _where(credit: CreditLine) -> str:
     return f"of the deal (tiers at your {percent_text(credit.share_percent)} share)"
 
 
+def _overlay(credit: CreditLine) -> str:
+    """Names the reps an overlay line's credit comes from."""
+    return f" (overlay on {', '.join(credit.overlay_of)})" if credit.overlay_of else ""
+
+
 def _per_deal(tiers: tuple[Tier, ...], credit: CreditLine) -> tuple[Tier, ...]:
     return tiers if credit.share_percent == HUNDRED else scaled(tiers, credit.share_percent)
 
@@ -90,7 +95,8 @@ def _marginal(rule: MarginalTerms, tiers: tuple[Tier, ...], rating: Rating) -> l
         running += credit.amount
         for piece in pieces or (Slice(start, None, tier_at(deal_tiers, start).rate_percent, ZERO),):
             rate = _rate(piece.rate_percent, slow)
-            text = f"{money_text(piece.base)} in tier {_bounds(piece)} {where} at {percent_text(rate)}"
+            text = f"{money_text(piece.base)} in tier {_bounds(piece)} {where}{_overlay(credit)}"
+            text += f" at {percent_text(rate)}"
             earning = percent_of(piece.base, rate)
             lines.append(
                 rating.line(
@@ -120,7 +126,7 @@ def _flat(
             rate = tier_at(_per_deal(tiers, credit), credit.amount).rate_percent
             why = "the deal's bracket"
         rate = _rate(rate, slow)
-        text = f"{money_text(credit.amount)} at {percent_text(rate)}, {why}{_note(slow)}"
+        text = f"{money_text(credit.amount)}{_overlay(credit)} at {percent_text(rate)}, {why}{_note(slow)}"
         earning = percent_of(credit.amount, rate)
         lines.append(
             rating.line(

@@ -8,9 +8,10 @@ adjustments of a period. Pure: built from the merged ledger (`projections.incent
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from decimal import Decimal
 
 from events.customers import CustomerChurnedData
 from events.deals import DealWonData
@@ -19,18 +20,18 @@ from events.incentives import (
     CommissionAdjustedData,
     CompPlanAssignedData,
     CompPlanPublishedData,
+    Overlay,
     SpiffAnnouncedData,
 )
 from events.money import Money
 from events.objectives import QuotaAssignedData
+from projections.incentives.amounts import HUNDRED, exact, floored, quantum_of
+from projections.incentives.context import NOTHING_AROUND, Context
 from projections.incentives.ledger import Entries, Entry
 from projections.incentives.lines import Adjustment, CreditLine
 from projections.incentives.split import credit_lines
 from projections.incentives.terms import PlanTerms, SpiffTerms, spiff_terms_of, terms_of
 from projections.periods import local_day
-
-TeamOf = Callable[[str, date], str | None]
-"""A rep's team on a day (from the organisation read model)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +141,18 @@ def _ignore(entry: Entry) -> None:
     """Facts kept for later slices (payout approvals) are not read by statements yet."""
 
 
-def plan_on(book: IncentiveBook, rep_id: str, day: date) -> PlanTerms | None:
-    """The plan version that rates ``rep_id``'s credit of ``day``, or None (no plan: no pay)."""
-    covering = [
+def _covering(book: IncentiveBook, rep_id: str, day: date) -> list[Assigned]:
+    """``rep_id``'s assignments covering ``day``, in the order recorded (the last one decides)."""
+    return [
         a
         for a in book.assignments.get(rep_id, ())
         if a.data.effective_from <= day <= (a.data.effective_to or day)
     ]
+
+
+def plan_on(book: IncentiveBook, rep_id: str, day: date) -> PlanTerms | None:
+    """The plan version that rates ``rep_id``'s credit of ``day``, or None (no plan: no pay)."""
+    covering = _covering(book, rep_id, day)
     if not covering:
         return None
     plan_id = covering[-1].data.plan_id  # the latest recorded assignment wins
@@ -155,20 +161,71 @@ def plan_on(book: IncentiveBook, rep_id: str, day: date) -> PlanTerms | None:
 
 
 def credit_of(
-    book: IncentiveBook, rep_id: str, first: date, last: date, team_of: TeamOf | None = None
+    book: IncentiveBook, rep_id: str, first: date, last: date, context: Context = NOTHING_AROUND
 ) -> list[CreditLine]:
-    """``rep_id``'s credit lines of the days ``first`` to ``last``, one per deal first won then,
-    each with the rep's team on the day credited (``team_of``; none without it)."""
+    """``rep_id``'s credit lines of the days ``first`` to ``last``, one per deal first won then:
+    their own share, each with their team on the day credited, and overlay credit on others'
+    deals when their assignment that day carries an overlay (both from ``context``'s
+    organisation; without it, no team and no overlay)."""
     lines = []
     for won in book.first_wins.values():
-        if first <= won.day <= last and any(s.rep_id == rep_id for s in won.data.credit_splits):
-            team = team_of(rep_id, won.day) if team_of is not None else None
+        if not first <= won.day <= last:
+            continue
+        if any(s.rep_id == rep_id for s in won.data.credit_splits):
+            team = context.team_of(rep_id, won.day)
             lines += [
                 replace(line, team_id=team)
                 for line in credit_lines(won.data, won.day, (won.event_id,))
                 if line.rep_id == rep_id
             ]
+        overlay = overlay_on(book, rep_id, won.day)
+        if overlay is not None and context.knows_organisation:
+            line = overlay_line(won, rep_id, overlay, context)
+            if line is not None:
+                lines.append(line)
     return lines
+
+
+def overlay_on(book: IncentiveBook, rep_id: str, day: date) -> Overlay | None:
+    """The overlay of the assignment that decides ``rep_id``'s plan on ``day`` (as `plan_on`)."""
+    covering = _covering(book, rep_id, day)
+    return covering[-1].data.overlay if covering else None
+
+
+def overlay_line(won: Won, rep_id: str, overlay: Overlay, context: Context) -> CreditLine | None:
+    """``rep_id``'s overlay credit on a won deal: ``overlay.share_percent`` of the credit of the
+    deal's other reps who, on the day credited, are in an overlaid team or own an overlaid
+    territory; None when none of them is. Rounded down to the currency's unit, like a split."""
+    teams, territories = set(overlay.team_ids), set(overlay.territory_ids)
+    covered = [
+        line
+        for line in credit_lines(won.data, won.day, (won.event_id,))
+        if line.rep_id != rep_id
+        and (
+            context.team_of(line.rep_id, won.day) in teams
+            or not territories.isdisjoint(context.territories_of(line.rep_id, won.day))
+        )
+    ]
+    if not covered:
+        return None
+    money = won.data.amount
+    with exact():
+        base = sum((line.amount for line in covered), Decimal(0))
+        share = sum((line.share_percent for line in covered), Decimal(0)) * overlay.share_percent / HUNDRED
+        amount = floored(base * overlay.share_percent / HUNDRED, quantum_of(money.currency))
+    return CreditLine(
+        deal_id=won.data.deal_id,
+        rep_id=rep_id,
+        amount=amount,
+        currency=money.currency,
+        credited_on=won.day,
+        share_percent=share,
+        event_ids=(won.event_id,),
+        deal_amount=money.amount,
+        products=tuple(won.data.products),
+        team_id=context.team_of(rep_id, won.day),
+        overlay_of=tuple(line.rep_id for line in covered),
+    )
 
 
 def quota_of(book: IncentiveBook, rep_id: str, first: date, last: date) -> Money | None:

@@ -39,6 +39,8 @@ class CreditLine:
     products: tuple[str, ...] = ()
     team_id: str | None = None
     """The rep's team on ``credited_on`` (SPIFF eligibility)."""
+    overlay_of: tuple[str, ...] = ()
+    """Overlay credit: the reps whose credit it overlays (`facts.overlay_line`); empty: own credit."""
 
     def __post_init__(self) -> None:
         if self.amount < 0:
@@ -63,6 +65,7 @@ class CreditLine:
             tuple(sorted(self.products)),
             self.team_id or "",
             self.rep_id,
+            self.overlay_of,
         )
 
 

@@ -2,24 +2,28 @@
 
 Which reps: those the proposal would pay, meaning every rep whose credit in the period was rated
 under the proposal's plan (a new version of a plan in force), or, for a plan nobody is on yet,
-every rep credited in the period (or the reps named). For each, the statement as recorded
-(`books.rep_statement`, every plan version in force) and the statement under the proposal over
-the same credit lines, quota, SPIFFs, reversals and adjustments (those in the proposal's
-currency), side by side, with the deals whose earnings
-differ. The proposal's own effective dates are set aside: it is tried over the period asked.
-Pure: the same function answers the HTTP endpoint, the CLI and the benchmark.
+every rep credited in the period (or the reps named). For each, the statement as it stands
+(`approvals.final_statement` at the endpoint: every plan version in force, frozen once approved)
+and the statement under the proposal over the same credit lines (overlays included), quota, KPI
+readings, SPIFFs, reversals, draw balance carried in and manual adjustments (those in the
+proposal's currency; corrections of approved periods stay on the standing side only), side by
+side, with the deals whose earnings differ. The proposal's own effective dates are set aside:
+it is tried over the period asked. Pure: the same function answers the HTTP endpoint, the CLI
+and the benchmark.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from projections.incentives.books import RepStatement, rep_statement, reversals_of
+from projections.incentives.books import RepStatement, bonus_kpis, rep_statement, reversals_of
+from projections.incentives.context import NOTHING_AROUND, Context
 from projections.incentives.facts import IncentiveBook, adjustments_of, credit_of, quota_of
 from projections.incentives.lines import Statement
+from projections.incentives.readings import kpi_readings
 from projections.incentives.statement import statement
 from projections.incentives.terms import PlanTerms
 from projections.periods import period_days
@@ -66,32 +70,46 @@ class WhatIf:
 
 
 def compare(
-    book: IncentiveBook, proposal: PlanTerms, period: str, reps: Iterable[str] | None = None
+    book: IncentiveBook,
+    proposal: PlanTerms,
+    period: str,
+    reps: Iterable[str] | None = None,
+    *,
+    context: Context = NOTHING_AROUND,
+    current: Callable[[str], RepStatement] | None = None,
 ) -> WhatIf:
-    """Every affected rep's payout for ``period`` as recorded and under ``proposal``."""
+    """Every affected rep's payout for ``period`` as it stands (``current``: a rep's statement, by
+    default `books.rep_statement`; the endpoint passes the final one, frozen once approved) and
+    under ``proposal``, over the same credit (``context``: overlays, team SPIFFs, KPI readings)
+    and the same draw balance carried in."""
     first, last = period_days(period)
     trial = replace(proposal, effective_from=first, effective_to=last)  # tried over the period asked
+    standing = current or (lambda rep: rep_statement(book, rep, period, context=context))
     if reps is None:
-        recorded = {rep: rep_statement(book, rep, period) for rep in sorted(book.reps())}
+        recorded = {rep: standing(rep) for rep in sorted(book.reps())}
         chosen = _affected(recorded, proposal)
     else:
         chosen = sorted(set(reps))
-        recorded = {rep: rep_statement(book, rep, period) for rep in chosen}
+        recorded = {rep: standing(rep) for rep in chosen}
+    wanted = bonus_kpis(trial)
     comparisons = []
     for rep_id in chosen:
-        current = recorded[rep_id]
+        now = recorded[rep_id]
+        report = context.report(rep_id, period) if wanted else None
         proposed = statement(
-            credit_of(book, rep_id, first, last),
+            credit_of(book, rep_id, first, last, context),
             trial,
             quota_of(book, rep_id, first, last),
             rep_id=rep_id,
+            kpis=kpi_readings(report(wanted), trial.currency) if report is not None else {},
             spiffs=book.spiffs,
             reversals=reversals_of(book, rep_id, period, first, last),
+            draw_balance=now.carried_in,
             adjustments=[
                 a for a in adjustments_of(book, rep_id, first, last) if a.currency == proposal.currency
             ],
         )
-        comparisons.append(RepComparison(rep_id, current, proposed, _differences(current, proposed)))
+        comparisons.append(RepComparison(rep_id, now, proposed, _differences(now, proposed)))
     return WhatIf(period, proposal.plan_id, proposal.plan_version, proposal.currency, tuple(comparisons))
 
 

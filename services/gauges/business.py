@@ -21,8 +21,8 @@ from typing import Any
 from events.incentives import PayoutApprovedData
 from projections import kpi_fold, org, pipeline
 from projections.incentives import ledger
-from projections.incentives.books import payouts
-from projections.incentives.facts import book_of
+from projections.incentives.approvals import final_payouts
+from projections.incentives.context import Context, context_of
 from projections.kpi_attainment import attainment_distribution
 from projections.periods import local_day, period_days, period_key
 from sales.process import ProcessConfig
@@ -76,20 +76,27 @@ def business_numbers(
     today = local_day(now, timezone)
     attainment = attainment_distribution(book, state, quarter, process, on=today)
     entries = ledger.merge_all(_states(models["incentives"], bodies["incentives"]))
-    earned, paid = _commission(entries, state, quarter, timezone, today)
+    context = context_of(state, book, process)
+    earned, paid = _commission(entries, context, state, quarter, timezone, today)
     return BusinessNumbers(stages, attainment, earned, paid)
 
 
 def _commission(
-    entries: Mapping[str, ledger.Entries], state: org.OrgState, quarter: str, timezone: str, today: date
+    entries: Mapping[str, ledger.Entries],
+    context: Context,
+    state: org.OrgState,
+    quarter: str,
+    timezone: str,
+    today: date,
 ) -> tuple[dict[tuple[str, str], Decimal], dict[tuple[str, str], Decimal]]:
-    """Earned (statement totals) and paid (approved payouts) this quarter per (currency, team)."""
+    """Earned (the final statements' totals, as `GET /v1/payouts` gives them) and paid (approved
+    payouts) this quarter per (currency, team)."""
 
     def team(rep: str) -> str:
         return org.team_of(state, rep, today) or "none"
 
     earned: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for result in payouts(book_of(entries, timezone), quarter):
+    for result in final_payouts(entries, timezone, quarter, context=context):
         for currency, total in result.totals().items():
             earned[(currency, team(result.rep_id))] += total
     paid: dict[tuple[str, str], Decimal] = defaultdict(Decimal)

@@ -11,23 +11,17 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict
-from datetime import date
-from functools import partial
 from typing import Any
 
-from projections import kpi_fold, org
+from projections import kpi_fold
 from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts, final_statement
-from projections.incentives.books import RepStatement
-from projections.incentives.facts import IncentiveBook, TeamOf, book_of
-from projections.incentives.readings import bonus_report
-from projections.incentives.terms import KpiBonusTerms
-from projections.kpi_scope import KpiValue, Scope
-from projections.kpis import PreparedBook, prepare
+from projections.incentives.books import RepStatement, bonus_kpis
+from projections.incentives.context import NOTHING_AROUND, Context, context_of
+from projections.incentives.facts import IncentiveBook, book_of
 from services.queries import params
-from services.queries.answers import membership_of
 from services.queries.handlers import Coverage, Queries, answering_bad_queries
 from services.queries.params import BadQuery
 from services.web.encoding import jsonable
@@ -53,39 +47,20 @@ async def incentive_ledger(queries: Queries) -> tuple[Mapping[str, ledger.Entrie
     return ledger.merge_all(states), covered
 
 
-async def incentive_book(queries: Queries) -> tuple[IncentiveBook, Coverage]:
-    merged, covered = await incentive_ledger(queries)
-    return book_of(merged, queries.timezone), covered
-
-
-async def organisation_and_kpis(
-    queries: Queries, period: str, book: IncentiveBook
-) -> tuple[TeamOf | None, Callable[[str, frozenset[str]], Mapping[str, KpiValue]] | None]:
-    """A rep's team on a day (for SPIFFs limited to teams) and a rep's KPI report for ``period``
-    (for KPI bonuses), each read from the other read models only when a plan or SPIFF needs it."""
-    bonuses = any(
-        isinstance(rule, KpiBonusTerms) for plans in book.plans.values() for p in plans for rule in p.rules
-    )
+async def statement_context(queries: Queries, book: IncentiveBook) -> Context:
+    """The organisation (team SPIFFs, overlays) and the reps' KPI reports (KPI bonuses), each read
+    from its read model only when a plan, an assignment or a SPIFF of the book needs it."""
+    plans = [p for plans in book.plans.values() for p in plans]
+    bonuses = any(bonus_kpis(plan) for plan in plans)
     teams = any(spiff.team_ids for spiff in book.spiffs)
-    if not (bonuses or teams):
-        return None, None
+    overlays = any(a.data.overlay for mine in book.assignments.values() for a in mine)
+    if not (bonuses or teams or overlays):
+        return NOTHING_AROUND
     state = await queries.organisation()
-
-    def team_of(rep_id: str, day: date) -> str | None:
-        return org.team_of(state, rep_id, day)
-
     if not bonuses:
-        return team_of, None
+        return context_of(state)
     states, _ = await queries.read.states("kpis")
-    kpis = kpi_fold.merge_partials(states, queries.timezone)
-    prepared: list[PreparedBook] = []  # the deals' paths, worked out once and only if a bonus asks
-
-    def report_for(rep_id: str, wanted: frozenset[str]) -> Mapping[str, KpiValue]:
-        if not prepared:
-            prepared.append(prepare(kpis, queries.process))
-        return bonus_report(prepared[0], Scope("rep", rep_id), period, membership_of(state), wanted)
-
-    return team_of, report_for
+    return context_of(state, kpi_fold.merge_partials(states, queries.timezone), queries.process)
 
 
 def statement_body(result: RepStatement) -> dict[str, Any]:
@@ -134,10 +109,8 @@ async def statement(queries: Queries, call: Call) -> Reply:
     as_csv = wants_csv(call)
     merged, covered = await incentive_ledger(queries)
     book = book_of(merged, queries.timezone)
-    team_of, report_for = await organisation_and_kpis(queries, period, book)
-    rep = call.path["rep_id"]
-    report = None if report_for is None else partial(report_for, rep)
-    result = final_statement(merged, queries.timezone, rep, period, book, team_of=team_of, report=report)
+    context = await statement_context(queries, book)
+    result = final_statement(merged, queries.timezone, call.path["rep_id"], period, book, context=context)
     if as_csv:
         return Reply(200, raw=statement_csv(result), content_type="text/csv")
     return Reply(200, {**statement_body(result), **covered})
@@ -149,9 +122,7 @@ async def payout_list(queries: Queries, call: Call) -> Reply:
     period = params.period(call.query, queries.timezone)
     merged, covered = await incentive_ledger(queries)
     book = book_of(merged, queries.timezone)
-    team_of, report_for = await organisation_and_kpis(queries, period, book)
-    finals = final_payouts(
-        merged, queries.timezone, period, team_of=team_of, report_for=report_for, book=book
-    )
+    context = await statement_context(queries, book)
+    finals = final_payouts(merged, queries.timezone, period, context=context, book=book)
     reps = [{"rep_id": one.rep_id, "totals": one.totals()} for one in finals]
     return Reply(200, {"period": period, "payouts": reps, **covered})

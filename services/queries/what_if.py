@@ -1,7 +1,8 @@
 """`POST /v1/what-if`: a proposed plan, in the published plan schema, over a recorded period.
 
 Body: ``{"period": "2026-Q3", "plan": {...the data of a CompPlanPublished...}, "reps": [...]}``
-(``reps`` optional). The answer has, per rep and in total, the payout as recorded and under the
+(``reps`` optional). The answer has, per rep and in total, the payout as it stands (frozen once
+approved, with the organisation and KPI readings a statement uses) and under the
 proposal, and the deals whose earnings differ with the proposal's lines for them
 (`projections.incentives.what_if`).
 """
@@ -15,12 +16,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from events.incentives import CompPlanPublishedData
+from projections.incentives.approvals import approvals_by_rep, final_statement
+from projections.incentives.books import RepStatement
+from projections.incentives.facts import book_of
 from projections.incentives.terms import terms_of
 from projections.incentives.what_if import WhatIf, compare
 from services.queries import params
 from services.queries.handlers import Queries, answering_bad_queries
 from services.queries.params import BadQuery
-from services.queries.statements import incentive_book
+from services.queries.statements import incentive_ledger, statement_context
 from services.refusals import Refusal
 from services.web.routes import Call, Reply, refusal
 
@@ -75,5 +79,15 @@ async def what_if(queries: Queries, call: Call) -> Reply:
             for error in exc.errors()
         ]
         return refusal(Refusal.INVALID, "plan: not a valid plan in the published schema", errors)
-    book, covered = await incentive_book(queries)
-    return Reply(200, {**what_if_body(compare(book, proposal, period, reps)), **covered})
+    merged, covered = await incentive_ledger(queries)
+    book = book_of(merged, queries.timezone)
+    context = await statement_context(queries, book)
+    approvals = approvals_by_rep(merged)
+
+    def standing(rep: str) -> RepStatement:
+        return final_statement(
+            merged, queries.timezone, rep, period, book, context=context, approvals=approvals.get(rep, [])
+        )
+
+    result = compare(book, proposal, period, reps, context=context, current=standing)
+    return Reply(200, {**what_if_body(result), **covered})

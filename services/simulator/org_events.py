@@ -73,12 +73,22 @@ def _onboard(t: OrgTimeline, rep: Rep, at: datetime) -> None:
     if rep is not t.org.vp:
         data["manager_id"] = t.org.vp.rep_id if rep.role == MANAGER else t.org.team(rep.team_id).manager_id
     t.add(at, "RepOnboarded", HR, rep.rep_id, data | {"started_on": rep.started_on.isoformat()})
-    plan = {
+    plan: Data = {
         "effective_from": rep.started_on.isoformat(),
         "rep_id": rep.rep_id,
         "plan_id": PLAN_OF_ROLE[rep.role],
     }
+    overlaid = _managed_teams(t.org, rep)
+    if overlaid:  # a manager's plan pays an override on their teams' deals (overlay credit)
+        plan["overlay"] = {"team_ids": overlaid}
     t.add(at + timedelta(minutes=5), "CompPlanAssigned", SPM, rep.rep_id, plan)
+
+
+def _managed_teams(org: Org, rep: Rep) -> list[str]:
+    """The teams whose deals roll up to ``rep``: their own teams; every team for the VP."""
+    if rep is org.vp:
+        return [team.team_id for team in org.teams]
+    return [team.team_id for team in org.teams if team.manager_id == rep.rep_id]
 
 
 def _career(t: OrgTimeline, rep: Rep) -> None:

@@ -11,8 +11,8 @@ import orjson
 from events import parse_event, serialize_event
 from projections import kpi_fold, org, pipeline
 from projections.incentives import ledger
-from projections.incentives.books import payouts
-from projections.incentives.facts import book_of
+from projections.incentives.approvals import final_payouts
+from projections.incentives.context import Context, context_of
 from projections.kpi_attainment import attainment_distribution
 from projections.periods import local_day, period_key
 from sales.process import default_process
@@ -64,7 +64,8 @@ def test_numbers_from_two_workers_bodies_equal_the_pure_folds_of_the_history() -
     assert numbers.attainment == expected
     assert sum(numbers.attainment.values()) > 0
     earned: dict[tuple[str, str], Decimal] = {}
-    for result in payouts(book_of(ledger.fold(history), TZ), quarter):
+    context = context_of(state, book, PROCESS)
+    for result in final_payouts(ledger.fold(history), TZ, quarter, context=context):
         for currency, total in result.totals().items():
             key = (currency, org.team_of(state, result.rep_id, local_day(now, TZ)) or "none")
             earned[key] = earned.get(key, Decimal(0)) + total
@@ -95,5 +96,6 @@ def test_paid_is_the_payouts_approved_for_periods_ending_this_quarter_by_currenc
         ),
     ]
     now = datetime(2026, 9, 15, 12, tzinfo=UTC)
-    _, paid = _commission(ledger.fold(history), org.fold(history), "2026-Q3", TZ, local_day(now, TZ))
+    state = org.fold(history)
+    _, paid = _commission(ledger.fold(history), Context(state), state, "2026-Q3", TZ, local_day(now, TZ))
     assert paid == {("EUR", "team-emea"): Decimal("2000.50")}

@@ -18,7 +18,7 @@ from events import EVENT_TYPES, Reason, Rejection, parse_event, serialize_event
 from events.activities import MeetingHeld
 from events.catalogue import LATEST_VERSION, UPCASTERS
 from events.deals import DealWon, Stage
-from events.incentives import CommissionAdjusted, CompPlanPublished
+from events.incentives import CommissionAdjusted, CompPlanAssigned, CompPlanPublished
 from events.parse import parse_document
 from events.schema import (
     catalogue_schema,
@@ -173,6 +173,26 @@ def test_v2_plan_without_a_version_is_read_as_v1_and_rejected() -> None:
     document = sample("CompPlanPublished.v2")
     del document["schemaversion"]
     assert fields_of(rejection_of(document)) == ["data.rules.0.scope"]
+
+
+def test_a_v1_plan_assignment_reads_as_v2_with_no_overlay_and_refuses_one() -> None:
+    v1 = sample("CompPlanAssigned.v1")
+    event = parse_document(v1)
+    assert isinstance(event, CompPlanAssigned) and event.schemaversion == 2 and event.data.overlay is None
+    v1["data"]["overlay"] = {"team_ids": ["team-emea"]}
+    rejection = rejection_of(v1)
+    assert fields_of(rejection) == ["data.overlay"] and "new in schemaversion 2" in rejection.message
+
+
+def test_an_overlay_names_a_team_or_a_territory_and_a_positive_share() -> None:
+    event = parse_document(sample("CompPlanAssigned.v2"))
+    assert isinstance(event, CompPlanAssigned) and event.data.overlay is not None
+    assert event.data.overlay.team_ids == ("team-emea-mm",) and event.data.overlay.share_percent == 50
+    document = sample("CompPlanAssigned.v2")
+    document["data"]["overlay"] = {"team_ids": [], "territory_ids": []}
+    assert "at least one team or territory" in rejection_of(document).message
+    document["data"]["overlay"] = {"territory_ids": ["terr-emea-dach"], "share_percent": "0"}
+    assert fields_of(rejection_of(document)) == ["data.overlay.share_percent"]
 
 
 def test_a_plan_has_at_most_one_draw_and_no_cap_names_it() -> None:

@@ -675,7 +675,13 @@ def test_splitting_a_deal_never_creates_or_loses_money(
 def test_every_worked_example_in_docs_incentives_is_a_test() -> None:
     """Here for the maths; in test_incentive_statements.py for examples that start from events."""
     docs = (ROOT / "docs" / "incentives.md").read_text(encoding="utf-8")
-    modules = ("test_incentives", "test_incentive_statements", "test_approvals", "test_what_if")
+    modules = (
+        "test_incentives",
+        "test_incentive_statements",
+        "test_approvals",
+        "test_what_if",
+        "test_draws_and_overlays",
+    )
     test_name = re.compile(rf"tests/unit/({'|'.join(modules)})\.py::(test_\w+)")
     examples = [paragraph for paragraph in docs.split("\n\n") if "**Worked example" in paragraph]
     assert len(examples) >= 16, "docs/incentives.md has lost worked examples"

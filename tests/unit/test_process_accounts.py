@@ -125,8 +125,18 @@ def test_a_commission_is_adjusted_only_for_a_rep_who_was_onboarded_even_after_th
     violation = ledger.rejects(make("CommissionAdjusted"))
     assert (violation.rule, violation.message) == ("adjustment_rep_unknown", "rep-ada was never onboarded")
     ledger.publish(make("RepOnboarded"), make("CommissionAdjusted"))
-    ledger.publish(make("RepLeft", rep_id="rep-ada"), make("CommissionAdjusted", direction="deduct"))
+    again = make("CommissionAdjusted", direction="deduct")
+    assert ledger.rule(again) == "adjustment_already_made"  # the same adjustment id, a new event id
+    ledger.publish(make("RepLeft", rep_id="rep-ada"), make("CommissionAdjusted", adjustment_id="adj-2"))
     assert rep(ledger).events == 4 and not rep(ledger).active
+    assert rep(ledger).adjustments == ("adj-ada-2026-12-1", "adj-2")
+
+
+def test_a_rep_snapshot_of_version_1_loads_with_no_adjustments_known() -> None:
+    ledger = Ledger()
+    ledger.publish(make("RepOnboarded"))
+    old = {key: value for key, value in rep(ledger).to_dict().items() if key != "adjustments"}
+    assert RepState.from_dict({**old, "state_version": 1}) == rep(ledger)
 
 
 def test_training_and_coaching_are_facts_accepted_for_anyone() -> None:

@@ -13,7 +13,6 @@ import itertools
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 import pytest
@@ -22,6 +21,7 @@ from events import Envelope, parse_event, serialize_event
 from projections import kpi_fold, org
 from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts
+from projections.incentives.context import Context
 from projections.incentives.facts import book_of
 from projections.kpi_scope import Scope
 from projections.kpis import kpi_report
@@ -144,12 +144,10 @@ def test_statements_and_payouts_are_the_engines_over_the_same_history_in_json_an
     book = book_of(ledger.fold(HISTORY), TZ)
     kpi_book, state = kpi_fold.fold(HISTORY, TZ), org.fold(HISTORY)
 
-    def report_for(rep: str, wanted: frozenset[str]) -> Any:
-        return kpi_report(kpi_book, Scope("rep", rep), "2026-Q1", membership_of(state), PROCESS)
+    def reports(rep: str, period: str, wanted: frozenset[str]) -> Any:
+        return kpi_report(kpi_book, Scope("rep", rep), period, membership_of(state), PROCESS)
 
-    finals = final_payouts(
-        ledger.fold(HISTORY), TZ, "2026-Q1", team_of=partial(org.team_of, state), report_for=report_for
-    )
+    finals = final_payouts(ledger.fold(HISTORY), TZ, "2026-Q1", context=Context(state, reports))
     earning = [one for one in finals if one.statements]
     assert earning, "the simulated quarter credits at least one deal under a plan"
     bonuses = [

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from functools import partial
 from typing import Any
 
 from events import Envelope
 from projections import kpi_fold, org
 from projections.incentives import ledger
 from projections.incentives.books import rep_statement
+from projections.incentives.context import Context
 from projections.incentives.facts import book_of
 from projections.incentives.readings import CHEAP_PARTS, bonus_report, kpi_readings
 from projections.kpi_scope import Scope
@@ -57,7 +57,7 @@ def statement(events: list[Envelope], **inputs: Any) -> Any:
 def test_a_team_limited_spiff_pays_when_the_reps_team_on_the_day_credited_is_eligible() -> None:
     events = history(SPIFF)
     state = org.fold(events)
-    paid = statement(events, team_of=partial(org.team_of, state))
+    paid = statement(events, context=Context(state))
     assert paid.totals() == {"EUR": Decimal("700.00")}  # 200 commission + 2 x 250
     assert statement(events).totals() == {"EUR": Decimal("200.00")}  # no team known: not eligible
 
@@ -66,11 +66,11 @@ def test_a_kpi_bonus_reads_the_reps_kpi_report_for_the_period() -> None:
     events = history(BONUS)
     book, state = kpi_fold.fold(events, TZ), org.fold(events)
 
-    def report(wanted: frozenset[str]) -> Any:
-        assert wanted == {"deals_won"}  # only what the plan's bonuses read is asked for
-        return kpi_report(book, Scope("rep", "rep-ada"), "2026-Q3", membership_of(state), load_process(None))
+    def reports(rep: str, period: str, wanted: frozenset[str]) -> Any:
+        assert (rep, period, wanted) == ("rep-ada", "2026-Q3", {"deals_won"})  # only what bonuses read
+        return kpi_report(book, Scope("rep", rep), period, membership_of(state), load_process(None))
 
-    assert statement(events, report=report).totals() == {"EUR": Decimal("1200.00")}
+    assert statement(events, context=Context(state, reports)).totals() == {"EUR": Decimal("1200.00")}
     assert statement(events).totals() == {"EUR": Decimal("200.00")}  # no report: an explained zero
 
 

@@ -1,0 +1,84 @@
+"""What a statement reads beyond the incentive ledger: the organisation and the reps' KPI reports.
+
+Both come from other read models (`projections.org`, `projections.kpis`), which the query side
+merges; the incentive engine only asks them questions. Without them a statement still answers,
+and the rules that need them say why they paid nothing: a SPIFF limited to teams and an overlay
+credit nothing without the organisation, a KPI bonus pays nothing without the KPI report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from projections import org
+from projections.incentives.readings import bonus_report
+from projections.kpi_fold import KpiBook
+from projections.kpi_scope import KpiValue, Membership, Scope
+from projections.kpis import PreparedBook, prepare
+from sales.process import ProcessConfig
+
+KpiReports = Callable[[str, str, frozenset[str]], Mapping[str, KpiValue]]
+"""A rep's KPI report for a period (a key such as ``2026-Q3``), given the plan KPIs wanted."""
+
+KpiReport = Callable[[frozenset[str]], Mapping[str, KpiValue]]
+"""One rep's KPI report for one period, given the plan KPIs wanted."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """The organisation (effective-dated teams and territories) and the KPI reports, if known."""
+
+    organisation: org.OrgState | None = None
+    kpi_reports: KpiReports | None = None
+
+    @property
+    def knows_organisation(self) -> bool:
+        return self.organisation is not None
+
+    def team_of(self, rep_id: str, day: date) -> str | None:
+        """The rep's team on ``day`` (None: no team, or the organisation is not known)."""
+        return None if self.organisation is None else org.team_of(self.organisation, rep_id, day)
+
+    def territories_of(self, rep_id: str, day: date) -> tuple[str, ...]:
+        """The territories the rep owns on ``day`` (none when the organisation is not known)."""
+        return () if self.organisation is None else org.territories_of(self.organisation, rep_id, day)
+
+    def report(self, rep_id: str, period: str) -> KpiReport | None:
+        """``rep_id``'s KPI report for ``period``, or None when the KPIs are not known."""
+        reports = self.kpi_reports
+        if reports is None:
+            return None
+
+        def of(wanted: frozenset[str]) -> Mapping[str, KpiValue]:
+            return reports(rep_id, period, wanted)
+
+        return of
+
+
+NOTHING_AROUND = Context()
+"""The incentive ledger alone: no organisation, no KPI reports."""
+
+
+def context_of(
+    organisation: org.OrgState | None, kpis: KpiBook | None = None, process: ProcessConfig | None = None
+) -> Context:
+    """The context over merged read models: the organisation, and KPI reports read from ``kpis``
+    under ``process`` (the deals' paths traced once, on the first report asked: `kpis.prepare`)."""
+    if kpis is None or process is None:
+        return Context(organisation)
+    membership = membership_in(organisation or org.OrgState())
+    prepared: list[PreparedBook] = []
+
+    def reports(rep_id: str, period: str, wanted: frozenset[str]) -> Mapping[str, KpiValue]:
+        if not prepared:
+            prepared.append(prepare(kpis, process))
+        return bonus_report(prepared[0], Scope("rep", rep_id), period, membership, wanted)
+
+    return Context(organisation, reports)
+
+
+def membership_in(organisation: org.OrgState) -> Membership:
+    """A rep's team and territories on a day, as the organisation's history says."""
+    return lambda rep, day: (org.team_of(organisation, rep, day), org.territories_of(organisation, rep, day))
