@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
@@ -98,6 +98,25 @@ class PreparedBook:
     process: ProcessConfig
     paths: tuple[DealPath, ...]
     customers: tuple[Timeline, ...]
+    _by_rep: dict[str, tuple[list[DealPath], list[tuple[str, date, KpiCounters]]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def of_rep(self, rep_id: str) -> tuple[list[DealPath], list[tuple[str, date, KpiCounters]]]:
+        """The paths whose closes name ``rep_id`` (as owner or in a credit split) and the rep's
+        activity counters: all a one-rep report can count, indexed on the first call (a payout
+        run asks for hundreds of reps over one book)."""
+        if not self._by_rep:
+            index: dict[str, tuple[list[DealPath], list[tuple[str, date, KpiCounters]]]] = {}
+            for path in self.paths:
+                named = {close.owner for close in path.closes}
+                named.update(rep for close in path.closes for rep, _ in close.record.splits)
+                for rep in named:
+                    index.setdefault(rep, ([], []))[0].append(path)
+            for counters in self.book.activity():
+                index.setdefault(counters[0], ([], []))[1].append(counters)
+            self._by_rep.update(index)
+        return self._by_rep.get(rep_id, ([], []))
 
 
 def prepare(book: KpiBook, process: ProcessConfig) -> PreparedBook:

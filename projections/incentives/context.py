@@ -9,7 +9,7 @@ credit nothing without the organisation, a KPI bonus pays nothing without the KP
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from projections import org
@@ -32,6 +32,11 @@ class Context:
 
     organisation: org.OrgState | None = None
     kpi_reports: KpiReports | None = None
+    _teams: dict[tuple[str, date], str | None] = field(default_factory=dict, compare=False, repr=False)
+    _territories: dict[tuple[str, date], tuple[str, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Answers already looked up: a payout run asks about the same reps and days many times."""
 
     @property
     def knows_organisation(self) -> bool:
@@ -39,11 +44,19 @@ class Context:
 
     def team_of(self, rep_id: str, day: date) -> str | None:
         """The rep's team on ``day`` (None: no team, or the organisation is not known)."""
-        return None if self.organisation is None else org.team_of(self.organisation, rep_id, day)
+        if self.organisation is None:
+            return None
+        if (rep_id, day) not in self._teams:
+            self._teams[rep_id, day] = org.team_of(self.organisation, rep_id, day)
+        return self._teams[rep_id, day]
 
     def territories_of(self, rep_id: str, day: date) -> tuple[str, ...]:
         """The territories the rep owns on ``day`` (none when the organisation is not known)."""
-        return () if self.organisation is None else org.territories_of(self.organisation, rep_id, day)
+        if self.organisation is None:
+            return ()
+        if (rep_id, day) not in self._territories:
+            self._territories[rep_id, day] = org.territories_of(self.organisation, rep_id, day)
+        return self._territories[rep_id, day]
 
     def report(self, rep_id: str, period: str) -> KpiReport | None:
         """``rep_id``'s KPI report for ``period``, or None when the KPIs are not known."""

@@ -203,7 +203,7 @@ def overlay_line(won: Won, rep_id: str, overlay: Overlay, context: Context) -> C
         if line.rep_id != rep_id
         and (
             context.team_of(line.rep_id, won.day) in teams
-            or not territories.isdisjoint(context.territories_of(line.rep_id, won.day))
+            or (territories and not territories.isdisjoint(context.territories_of(line.rep_id, won.day)))
         )
     ]
     if not covered:

@@ -97,13 +97,15 @@ def bonus_report(
         return report_of(prepared, scope, period, membership)
     book = prepared.book
     window, includes = Window.of(period, book.tz), scope_filter(scope, membership)
+    by_rep = scope.kind == "rep" and scope.id is not None
+    paths, activity = prepared.of_rep(str(scope.id)) if by_rep else (prepared.paths, book.activity())
     report: dict[str, KpiValue] = {}
     if "booked" in parts:
-        report |= booked_kpis(prepared.paths, window, includes)
+        report |= booked_kpis(paths, window, includes)
     if "decided" in parts:
-        report |= decided_kpis(prepared.paths, window, includes)
+        report |= decided_kpis(paths, window, includes)
     if "leads" in parts:
         report |= lead_kpis((timeline for _, timeline in book.timelines("lead")), window, includes)
     if "activity" in parts:
-        report |= activity_kpis(book.activity(), window, includes)
+        report |= activity_kpis(activity, window, includes)
     return report
