@@ -118,6 +118,28 @@ def cmd_what_if(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when everything verifies, 1 with the findings otherwise, 2 when a source cannot be read."""
+    import json
+
+    from services.audit.report import as_json, as_text
+    from services.audit.sources import SourceError
+    from services.audit.verify import verify
+
+    try:
+        report = verify(
+            args.source,
+            settings.kafka_bootstrap_servers,
+            args.topic or settings.topic_events,
+            args.database_url or settings.database_url,
+        )
+    except SourceError as error:
+        print(f"audit {args.action}: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(as_json(report), indent=2) if args.json else as_text(report))
+    return 0 if report.ok else 1
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     from services.settings import settings_table
 
@@ -168,6 +190,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     what_if.add_argument("--url", help="a worker's URL (default: this machine's SALESLEDGER_WEB_HOST/PORT)")
     what_if.set_defaults(handler=cmd_what_if)
+
+    audit = sub.add_parser("audit", help="auditors' commands: prove the recorded history intact")
+    audit_actions = audit.add_subparsers(dest="action", required=True)
+    verify = audit_actions.add_parser(
+        "verify",
+        help="walk every aggregate's hash chain on the Kafka log and in the event store (docs/audit.md)",
+    )
+    verify.add_argument(
+        "--source",
+        choices=["kafka", "store", "both"],
+        default="both",
+        help="what to verify; both also checks each holds every event of the other (default both)",
+    )
+    verify.add_argument("--topic", help="the Kafka topic to verify (default: the canonical events topic)")
+    verify.add_argument(
+        "--database-url", help="the event store to verify (default: SALESLEDGER_DATABASE_URL)"
+    )
+    verify.add_argument("--json", action="store_true", help="print the report as JSON")
+    verify.set_defaults(handler=cmd_audit)
 
     config = sub.add_parser("config", help="print every setting: variable, default, effective value")
     config.set_defaults(handler=cmd_config)
