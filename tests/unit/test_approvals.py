@@ -9,7 +9,7 @@ from events import Envelope
 from projections.incentives import ledger
 from projections.incentives.approvals import final_statement
 from tests.samples import sample_event
-from tests.unit.test_incentive_statements import TZ, assigned, marginal, plan, won
+from tests.unit.test_incentive_statements import TZ, assigned, churned, marginal, plan, won
 
 
 def recorded(event: Envelope, when: str) -> Envelope:
@@ -69,3 +69,20 @@ def test_without_approvals_a_statement_is_the_recorded_one() -> None:
     history = [event for event in [*BASE, LATE] if event.type != "PayoutApproved"]  # type: ignore[attr-defined]
     assert totals(history, "2026-06") == {"EUR": Decimal("300.00")}
     assert totals(history, "2026-07") == {}
+
+
+def test_a_churn_after_the_approval_claws_back_on_its_own_period_and_leaves_the_approved_one() -> None:
+    clawback = {"kind": "clawback", "rule_id": "churn-clawback", "window_days": 180}
+    history = [
+        recorded(
+            plan(1, "2026-01-01", None, marginal("base", ("0", "10")), clawback), "2026-01-02T09:00:00+00:00"
+        ),
+        *BASE[1:],
+        recorded(churned("deal-1", "2026-08-10T10:00:00Z"), "2026-08-10T10:00:01+00:00"),
+    ]
+    assert totals(history, "2026-06") == {"EUR": Decimal("100.00")}  # approved and frozen
+    august = final_statement(ledger.fold(history), TZ, "rep-ada", "2026-08")
+    (line,) = [line for one in august.statements for line in one.lines]
+    assert (line.kind, line.deal_id, line.earning) == ("clawback", "deal-1", Decimal("-100.00"))
+    assert "churn-deal-1" in line.event_ids and "won-deal-1-2026-06-10T10:00:00Z" in line.event_ids
+    assert totals(history, "2026-07") == {}  # nothing to correct: June's own facts did not change
