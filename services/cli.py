@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from services.settings import Settings, get_settings
 
@@ -140,6 +141,75 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     return 0 if report.ok else 1
 
 
+def _read_models(settings: Settings, names: Sequence[str] | None) -> list[Any]:
+    from sales.process import load_process
+    from services.projector.readmodels import read_models
+    from services.replay.run import chosen
+
+    return chosen(read_models(load_process(settings.process_file), settings.org_timezone), names)
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    """Fold the canonical log into fresh read models in memory; write them with --out."""
+    from services.replay.log import LogError
+    from services.replay.run import replay, write
+
+    try:
+        models = _read_models(settings, args.model)
+        progress = None if args.quiet else sys.stderr
+        replayed = asyncio.run(
+            replay(
+                settings.kafka_bootstrap_servers, args.topic or settings.topic_events, models, None, progress
+            )
+        )
+    except (ValueError, LogError) as error:
+        print(f"replay: {error}", file=sys.stderr)
+        return 2
+    if args.out:
+        for path in write(args.out, replayed):
+            print(f"wrote {path}")
+    print(replayed.describe())
+    return 0
+
+
+def cmd_audit_compare(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit 0 when the live read models equal a replay of what they reflect, 1 with each difference,
+    2 when either side cannot be read."""
+    from services.replay.live import LiveError
+    from services.replay.log import LogError
+    from services.replay.run import compare_live
+
+    try:
+        models = _read_models(settings, args.model)
+        compared = asyncio.run(
+            compare_live(
+                settings.kafka_bootstrap_servers,
+                args.topic or settings.topic_events,
+                f"{settings.app_id}-projector",
+                settings.topic_partitions,
+                models,
+                args.url,
+                args.to_end,
+                None if args.quiet else sys.stderr,
+            )
+        )
+    except (ValueError, LogError, LiveError) as error:
+        print(f"audit compare: {error}", file=sys.stderr)
+        return 2
+    shown = compared.differences[: args.limit]
+    for difference in shown:
+        print(difference.describe())
+    if len(compared.differences) > len(shown):
+        print(f"... and {len(compared.differences) - len(shown)} more")
+    print(compared.replayed.describe())
+    verdict = "differ" if compared.differences else "equal"
+    print(
+        f"{compared.live_partials} live partials from {', '.join(compared.urls)} and the replay "
+        f"{verdict}: {len(compared.differences)} difference(s)"
+    )
+    return 1 if compared.differences else 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     from services.settings import settings_table
 
@@ -209,6 +279,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--json", action="store_true", help="print the report as JSON")
     verify.set_defaults(handler=cmd_audit)
+    compare = audit_actions.add_parser(
+        "compare",
+        help="diff the live read models with a fresh replay of the log; exit 1 on any difference",
+    )
+    compare.add_argument(
+        "--url", action="append", help="a worker's URL (repeatable; default: every worker of the group)"
+    )
+    compare.add_argument("--model", action="append", help="a read model to compare (repeatable; default all)")
+    compare.add_argument("--topic", help="the canonical topic to replay (default: SALESLEDGER_TOPIC_EVENTS)")
+    compare.add_argument(
+        "--to-end",
+        action="store_true",
+        help="replay the whole log, not only what the live partials reflect (for a caught-up system)",
+    )
+    compare.add_argument("--limit", type=int, default=50, help="differences printed at most (default 50)")
+    compare.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    compare.set_defaults(handler=cmd_audit_compare)
+
+    replay = sub.add_parser(
+        "replay", help="rebuild read models from the canonical log with the projector's folds (docs/audit.md)"
+    )
+    replay.add_argument("--model", action="append", help="a read model to rebuild (repeatable; default all)")
+    replay.add_argument("--out", type=Path, help="write one JSON file per read model into this directory")
+    replay.add_argument("--topic", help="the canonical topic to replay (default: SALESLEDGER_TOPIC_EVENTS)")
+    replay.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    replay.set_defaults(handler=cmd_replay)
 
     config = sub.add_parser("config", help="print every setting: variable, default, effective value")
     config.set_defaults(handler=cmd_config)
