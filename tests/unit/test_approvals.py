@@ -8,6 +8,7 @@ from decimal import Decimal
 from events import Envelope
 from projections.incentives import ledger
 from projections.incentives.approvals import final_statement
+from projections.incentives.restated import restated
 from tests.samples import sample_event
 from tests.unit.test_incentive_statements import TZ, assigned, churned, marginal, plan, won
 
@@ -86,3 +87,26 @@ def test_a_churn_after_the_approval_claws_back_on_its_own_period_and_leaves_the_
     assert (line.kind, line.deal_id, line.earning) == ("clawback", "deal-1", Decimal("-100.00"))
     assert "churn-deal-1" in line.event_ids and "won-deal-1-2026-06-10T10:00:00Z" in line.event_ids
     assert totals(history, "2026-07") == {}  # nothing to correct: June's own facts did not change
+
+
+def test_an_approved_period_is_shown_as_approved_beside_as_known_now_with_the_lines_that_differ() -> None:
+    result = restated(ledger.fold([*BASE, LATE]), TZ, "rep-ada", "2026-06")
+    assert result.approval is not None and result.approval.event_id == "approve-2026-06"
+    assert result.approved is not None and result.approved.totals() == {"EUR": Decimal("100.00")}
+    assert result.now.totals() == {"EUR": Decimal("300.00")}
+    assert result.totals_difference() == {"EUR": Decimal("200.00")}  # what July's correction carries
+    (difference,) = result.differences
+    assert (difference.kind, difference.deal_id, difference.approved, difference.now) == (
+        "commission",
+        "deal-late",
+        Decimal("0"),
+        Decimal("200.00"),
+    )
+    assert result.late_event_ids == ("won-deal-late-2026-06-20T10:00:00Z",)
+    july = final_statement(ledger.fold([*BASE, LATE]), TZ, "rep-ada", "2026-07")
+    assert july.totals() == result.totals_difference()
+
+
+def test_a_period_never_approved_has_no_approved_side_and_no_differences() -> None:
+    result = restated(ledger.fold([*BASE, LATE]), TZ, "rep-ada", "2026-07")
+    assert result.approval is None and result.approved is None and result.differences == ()
