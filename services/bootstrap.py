@@ -11,7 +11,7 @@ of `projections`, and the query API (`services.queries`) answers from the merged
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import faust
@@ -32,8 +32,8 @@ from services.outbox.lease import lease_for
 from services.outbox.relay import Relay
 from services.projector.readmodels import read_models
 from services.projector.service import Projector
+from services.queries import drilldown, statements, what_if
 from services.queries import handlers as queries
-from services.queries import statements, what_if
 from services.queries.fanout import PARTIALS, FannedOut, own_partials
 from services.settings import Settings
 from services.web.faust import serve
@@ -41,6 +41,7 @@ from services.web.health import health
 from services.web.routes import Route
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
+from services.writemodel.history import StoreHistory
 from services.writemodel.recorder import Recorder
 
 
@@ -53,13 +54,16 @@ class Worker:
     recorder: Recorder | None
     relay: Relay | None
     projector: Projector | None
+    store: StoreHistory | None = field(default=None)
+    """The event store read back for drill-down histories (workers that answer queries)."""
 
 
 def compose(settings: Settings, canonical_url: str) -> Worker:
     """Build the parts of the roles in ``settings.roles``: the sales process is loaded once, here."""
     roles, process = settings.role_set, load_process(settings.process_file)
     writes = bool(roles & {"gate", "ingestor", "relay"})
-    model = WriteModel(process, write_model_env(settings)) if writes else None
+    reads_history = "queries" in roles and "projector" in roles
+    model = WriteModel(process, write_model_env(settings)) if writes or reads_history else None
     relay = None
     if model is not None and "relay" in roles:
         lease = lease_for(parse_database_url(settings.database_url), "relay")
@@ -72,7 +76,8 @@ def compose(settings: Settings, canonical_url: str) -> Worker:
     projector = None
     if "projector" in roles:
         projector = Projector(settings, read_models(process, settings.org_timezone), canonical_url)
-    return Worker(settings, process, recorder, relay, projector)
+    store = StoreHistory(model) if model is not None and reads_history else None
+    return Worker(settings, process, recorder, relay, projector, store)
 
 
 def routes(worker: Worker, app: faust.App) -> list[Route]:
@@ -107,6 +112,15 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
             Route("GET", "/v1/statements/{rep_id}/{period}", partial(statements.statement, reads)),
             Route("GET", "/v1/payouts", partial(statements.payout_list, reads)),
             Route("POST", "/v1/what-if", partial(what_if.what_if, reads)),
+        ]
+    if worker.projector is not None and worker.store is not None and "queries" in settings.role_set:
+        drill = drilldown.Drilldown(reads, worker.store)
+        table += [
+            Route("GET", "/v1/deals", partial(drilldown.list_deals, drill)),
+            Route("GET", "/v1/deals/{deal_id}", partial(drilldown.deal, drill)),
+            Route("GET", "/v1/leads", partial(drilldown.list_leads, drill)),
+            Route("GET", "/v1/leads/{lead_id}", partial(drilldown.lead, drill)),
+            Route("GET", "/v1/events/{event_id}/history", partial(drilldown.event_history, drill)),
         ]
     published = contracts.Contracts(openapi_document(settings), asyncapi_document(settings), event_schemas())
     table += [

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from events import EVENT_TYPES, Reason
+from services.contracts import drilldown_models, statement_models
 from services.contracts import models as bodies
-from services.contracts import statement_models
 from services.contracts.common import API_VERSION, JSON_SCHEMA_DIALECT, Json, component_schemas, ref
+from services.contracts.openapi_drilldown import drilldown_paths
 from services.contracts.openapi_parts import (
     CONTRACTS_TAG,
     INGESTION_TAG,
@@ -43,6 +44,11 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     statement_models.WhatIfRequest,
     bodies.SchemaIndex,
     bodies.NotFound,
+    drilldown_models.DealList,
+    drilldown_models.LeadList,
+    drilldown_models.DealDetail,
+    drilldown_models.LeadDetail,
+    drilldown_models.EventHistory,
 )
 
 
@@ -72,7 +78,7 @@ def openapi_document(settings: Settings) -> Json:
         },
         "servers": [{"url": "/", "description": "The worker serving this document."}],
         "tags": [{"name": tag} for tag in (INGESTION_TAG, QUERIES_TAG, OPERATIONS_TAG, CONTRACTS_TAG)],
-        "paths": {**ingestion_paths(settings), **query_paths(), **contract_paths()},
+        "paths": {**ingestion_paths(settings), **query_paths(), **drilldown_paths(), **contract_paths()},
         "components": {"schemas": schemas, "securitySchemes": security},
     }
 
