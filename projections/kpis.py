@@ -119,6 +119,28 @@ class PreparedBook:
         return self._by_rep.get(rep_id, ([], []))
 
 
+def prepare_for_rep(book: KpiBook, process: ProcessConfig, rep_id: str) -> PreparedBook:
+    """A book prepared for one rep's report only: just the deals some record of which names the
+    rep (as owner, closer or in a credit split) are traced. A one-rep report never counts a deal
+    that does not name the rep, so it equals the report over `prepare` (tested), for a fraction
+    of the work when one statement is asked for."""
+    paths = tuple(
+        trace(deal_id, timeline, process)
+        for deal_id, timeline in book.timelines("deal")
+        if _names(timeline, rep_id)
+    )
+    return PreparedBook(book, process, paths, tuple(timeline for _, timeline in book.timelines("customer")))
+
+
+def _names(timeline: Timeline, rep_id: str) -> bool:
+    for record in timeline.records:
+        if getattr(record, "rep_id", None) == rep_id:
+            return True
+        if any(rep == rep_id for rep, _ in getattr(record, "splits", ())):
+            return True
+    return False
+
+
 def prepare(book: KpiBook, process: ProcessConfig) -> PreparedBook:
     paths = tuple(trace(deal_id, timeline, process) for deal_id, timeline in book.timelines("deal"))
     return PreparedBook(book, process, paths, tuple(timeline for _, timeline in book.timelines("customer")))

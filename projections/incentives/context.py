@@ -16,8 +16,13 @@ from projections import org
 from projections.incentives.readings import bonus_report
 from projections.kpi_fold import KpiBook
 from projections.kpi_scope import KpiValue, Membership, Scope
-from projections.kpis import PreparedBook, prepare
+from projections.kpis import PreparedBook, prepare, prepare_for_rep
 from sales.process import ProcessConfig
+
+ONE_REP_BOOKS = 2
+"""Reps whose KPI reports are prepared from their own deals only; past it, every deal is traced
+once for all (a payout run): tracing one rep's deals is cheap, every deal's is the bulk of a
+single statement's time."""
 
 KpiReports = Callable[[str, str, frozenset[str]], Mapping[str, KpiValue]]
 """A rep's KPI report for a period (a key such as ``2026-Q3``), given the plan KPIs wanted."""
@@ -78,16 +83,24 @@ def context_of(
     organisation: org.OrgState | None, kpis: KpiBook | None = None, process: ProcessConfig | None = None
 ) -> Context:
     """The context over merged read models: the organisation, and KPI reports read from ``kpis``
-    under ``process`` (the deals' paths traced once, on the first report asked: `kpis.prepare`)."""
+    under ``process`` (the deals' paths traced when first asked: a rep's own for the first
+    ``ONE_REP_BOOKS`` reps, `kpis.prepare_for_rep`, then every deal once, `kpis.prepare`)."""
     if kpis is None or process is None:
         return Context(organisation)
     membership = membership_in(organisation or org.OrgState())
-    prepared: list[PreparedBook] = []
+    whole: list[PreparedBook] = []
+    one_rep: dict[str, PreparedBook] = {}
 
     def reports(rep_id: str, period: str, wanted: frozenset[str]) -> Mapping[str, KpiValue]:
-        if not prepared:
-            prepared.append(prepare(kpis, process))
-        return bonus_report(prepared[0], Scope("rep", rep_id), period, membership, wanted)
+        if not whole and rep_id not in one_rep and len(one_rep) >= ONE_REP_BOOKS:
+            whole.append(prepare(kpis, process))  # many reps asked: trace every deal once
+        if whole:
+            prepared = whole[0]
+        elif rep_id in one_rep:
+            prepared = one_rep[rep_id]
+        else:
+            prepared = one_rep[rep_id] = prepare_for_rep(kpis, process, rep_id)
+        return bonus_report(prepared, Scope("rep", rep_id), period, membership, wanted)
 
     return Context(organisation, reports)
 

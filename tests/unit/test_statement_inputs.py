@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -13,9 +14,10 @@ from projections.incentives.context import Context
 from projections.incentives.facts import book_of
 from projections.incentives.readings import CHEAP_PARTS, bonus_report, kpi_readings
 from projections.kpi_scope import Scope
-from projections.kpis import kpi_report, prepare, report_of
+from projections.kpis import kpi_report, prepare, prepare_for_rep, report_of
 from sales.process import load_process
 from services.queries.answers import membership_of
+from services.simulator import simulate_envelopes
 from tests.samples import money, sample_event
 from tests.unit.test_incentive_statements import TZ, assigned, marginal, plan, won
 
@@ -87,3 +89,19 @@ def test_the_part_of_the_report_a_bonus_reads_equals_the_whole_reports_values() 
         part = bonus_report(prepared, scope, "2026-Q3", members, {kpi})
         assert kpi_readings(part, "EUR").get(kpi) == kpi_readings(whole, "EUR").get(kpi), kpi
     assert kpi_readings(whole, "EUR")["deals_won"].value == 2
+
+
+def test_a_report_over_the_reps_own_deals_equals_the_report_over_every_deal() -> None:
+    events = list(simulate_envelopes(7, reps=12, leads=600, start=date(2026, 1, 5), weeks=12))
+    book, state, process = kpi_fold.fold(events, TZ), org.fold(events), load_process(None)
+    everything = prepare(book, process)
+    reps = sorted({rep for rep, _, _ in book.activity()})
+    assert len(reps) >= 8
+    for rep in reps:
+        scope = Scope("rep", rep)
+        own = prepare_for_rep(book, process, rep)
+        assert len(own.paths) < len(everything.paths)
+        for period in ("2026-Q1", "2026-02"):
+            assert report_of(own, scope, period, membership_of(state)) == report_of(
+                everything, scope, period, membership_of(state)
+            ), (rep, period)
