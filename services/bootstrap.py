@@ -110,6 +110,11 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
             Route("GET", "/v1/forecast", partial(queries.forecast, reads)),
             Route("GET", "/v1/leaderboards", partial(queries.leaderboard, reads)),
             Route("GET", "/v1/statements/{rep_id}/{period}", partial(statements.statement, reads)),
+            Route(
+                "GET",
+                "/v1/statements/{rep_id}/{period}/restated",
+                partial(statements.restated_statement, reads),
+            ),
             Route("GET", "/v1/payouts", partial(statements.payout_list, reads)),
             Route("POST", "/v1/what-if", partial(what_if.what_if, reads)),
         ]

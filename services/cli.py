@@ -210,6 +210,46 @@ def cmd_audit_compare(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if compared.differences else 0
 
 
+def cmd_audit_explain(args: argparse.Namespace, settings: Settings) -> int:
+    """Every KPI and payout figure of a rep for a period with the events behind it, computed here
+    from the live read models' partials; exit 2 when the workers cannot be read or do not cover the log."""
+    from sales.process import load_process
+    from services.audit.explain import MODELS, explanation_of, render
+    from services.replay.live import LiveError, check_coverage, gather
+
+    try:
+        models = _read_models(settings, MODELS)
+        urls = args.url or asyncio.run(_worker_urls(settings))
+        live, covered = asyncio.run(gather(urls, MODELS))
+        check_coverage(covered, settings.topic_partitions)
+        process = load_process(settings.process_file)
+        explanation = explanation_of(live, models, process, settings.org_timezone, args.rep, args.period)
+    except (ValueError, LiveError) as error:
+        print(f"audit explain: {error}", file=sys.stderr)
+        return 2
+    text = render(explanation, args.format)
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+async def _worker_urls(settings: Settings) -> list[str]:
+    """Every worker of the projector group (its directory on the broker); failing that, this
+    machine's SALESLEDGER_WEB_HOST/PORT."""
+    from aiokafka.errors import KafkaError
+
+    from services.replay.live import directory
+
+    try:
+        found = await directory(settings.kafka_bootstrap_servers, f"{settings.app_id}-projector")
+    except (KafkaError, OSError):
+        found = {}
+    return sorted(found) or [f"http://{settings.web_host}:{settings.web_port}"]
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     from services.settings import settings_table
 
@@ -261,7 +301,9 @@ def build_parser() -> argparse.ArgumentParser:
     what_if.add_argument("--url", help="a worker's URL (default: this machine's SALESLEDGER_WEB_HOST/PORT)")
     what_if.set_defaults(handler=cmd_what_if)
 
-    audit = sub.add_parser("audit", help="auditors' commands: prove the recorded history intact")
+    audit = sub.add_parser(
+        "audit", help="auditors' commands: prove the recorded history intact, explain the figures"
+    )
     audit_actions = audit.add_subparsers(dest="action", required=True)
     verify = audit_actions.add_parser(
         "verify",
@@ -296,6 +338,23 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--limit", type=int, default=50, help="differences printed at most (default 50)")
     compare.add_argument("--quiet", action="store_true", help="no progress on stderr")
     compare.set_defaults(handler=cmd_audit_compare)
+
+    explain = audit_actions.add_parser(
+        "explain",
+        help="every KPI and payout figure of a rep for a period, with the events behind it (docs/audit.md)",
+    )
+    explain.add_argument("--rep", required=True, help="the rep's id")
+    explain.add_argument("--period", required=True, help="the period, e.g. 2026-Q3, 2026-08, 2026-W32")
+    explain.add_argument(
+        "--format", choices=["text", "csv", "json"], default="text", help="how to write it (default text)"
+    )
+    explain.add_argument("--out", type=Path, help="write it to this file instead of stdout")
+    explain.add_argument(
+        "--url",
+        action="append",
+        help="a worker's URL (repeatable; default: every worker of the group, else this machine's)",
+    )
+    explain.set_defaults(handler=cmd_audit_explain)
 
     replay = sub.add_parser(
         "replay", help="rebuild read models from the canonical log with the projector's folds (docs/audit.md)"

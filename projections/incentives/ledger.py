@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from events.customers import CustomerChurned
 from events.deals import DealWon
@@ -113,3 +113,27 @@ def merge_all(partials: Iterable[tuple[str, Entries]]) -> Mapping[str, Entries]:
         current = merged.get(key)
         merged[key] = partial if current is None else current.merge(partial)
     return merged
+
+
+def as_known(
+    ledger: Mapping[str, Entries], as_of: datetime | None = None, known_at: datetime | None = None
+) -> dict[str, Entries]:
+    """The ledger as it stood: facts that happened by ``as_of`` (event time: "the statement on
+    30 June") and were recorded by ``known_at`` (recorded time: "what we knew on 3 July", late
+    facts left out). None leaves that axis open. An approval recorded after ``known_at`` is left
+    out with every other fact, so the statement is the one the system gave then."""
+    if as_of is None and known_at is None:
+        return dict(ledger)
+    happened = as_of.astimezone(UTC) if as_of is not None else None
+    known = known_at.astimezone(UTC) if known_at is not None else None
+    out = {}
+    for key, entries in ledger.items():
+        items = tuple(
+            entry
+            for entry in entries.items
+            if (happened is None or datetime.fromisoformat(entry.at) <= happened)
+            and (known is None or datetime.fromisoformat(entry.known_since) <= known)
+        )
+        if items:
+            out[key] = Entries(items)
+    return out

@@ -40,6 +40,7 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     bodies.Leaderboard,
     statement_models.RepStatement,
     statement_models.Payouts,
+    statement_models.RestatedStatement,
     statement_models.WhatIf,
     statement_models.WhatIfRequest,
     bodies.SchemaIndex,

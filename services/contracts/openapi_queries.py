@@ -20,6 +20,20 @@ SCOPE_PARAMETERS = [
     ),
     query_parameter("id", "The rep, team or territory id (not for org).", {"type": "string"}),
 ]
+TIME_TRAVEL = [
+    query_parameter(
+        "as_of",
+        "Event time: only facts that happened by this instant (ISO 8601 with a time zone).",
+        {"type": "string"},
+    ),
+    query_parameter(
+        "known_at",
+        "Recorded time: only facts recorded by this instant, as the system knew them then.",
+        {"type": "string"},
+    ),
+]
+"""The time-travel parameters of the incentive queries (docs/audit.md)."""
+
 PERIOD_PARAMETER = query_parameter(
     "period", "2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026 (default: this quarter).", {"type": "string"}
 )
@@ -105,6 +119,20 @@ def query_paths() -> Json:
                 rep,
                 path_parameter("period", "2026-11, 2026-Q4, 2026, ...", {"type": "string", "minLength": 1}),
                 query_parameter("format", "json (default) or csv.", {"enum": ["json", "csv"]}),
+                *TIME_TRAVEL,
+            ],
+        ),
+        "/v1/statements/{rep_id}/{period}/restated": get(
+            "restatedStatement",
+            QUERIES_TAG,
+            "A period as approved beside the same period as known now, with the lines that differ",
+            {
+                "200": response("Both statements, the differences and the late events.", "RestatedStatement"),
+                "400": response("A bad parameter.", "BadQuery"),
+            },
+            parameters=[
+                rep,
+                path_parameter("period", "2026-11, 2026-Q4, 2026, ...", {"type": "string", "minLength": 1}),
             ],
         ),
         "/v1/what-if": {
@@ -139,7 +167,7 @@ def query_paths() -> Json:
                 "200": response("Totals per rep and currency.", "Payouts"),
                 "400": response("A bad parameter.", "BadQuery"),
             },
-            parameters=[PERIOD_PARAMETER],
+            parameters=[PERIOD_PARAMETER, *TIME_TRAVEL],
         ),
         "/v1/funnel": get(
             "funnel",

@@ -80,6 +80,8 @@ class RepStatement(Coverage):
     unrated: list[CreditLine] = Field(description="Credit with no plan in force on its day: earns nothing.")
     adjustments: list[Adjustment] = Field(description="Manual adjustments on no plan's statement.")
     totals: dict[str, Number] = Field(description="Total per currency.")
+    as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
+    known_at: str | None = Field(None, description="The recorded time asked for (null: known now).")
 
 
 class Payout(Body):
@@ -92,6 +94,53 @@ class Payouts(Coverage):
 
     period: str
     payouts: list[Payout]
+    as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
+    known_at: str | None = Field(None, description="The recorded time asked for (null: known now).")
+
+
+class Approval(Body):
+    rep_id: str
+    period: str | None
+    first: str
+    last: str
+    recorded: str
+    event_id: str
+
+
+class LineDifference(Body):
+    plan_id: str
+    plan_version: int
+    kind: str
+    rule_id: str | None
+    deal_id: str | None
+    currency: str
+    approved: Number
+    now: Number
+    event_ids: list[str]
+
+
+class StatementBody(Body):
+    """A statement without coverage (inside another answer)."""
+
+    rep_id: str
+    period: str
+    statements: list[PlanStatement]
+    unrated: list[CreditLine]
+    adjustments: list[Adjustment]
+    totals: dict[str, Number]
+
+
+class RestatedStatement(Coverage):
+    """A period as approved (null if never approved) and as known now, and what differs."""
+
+    rep_id: str
+    period: str
+    approval: Approval | None
+    approved: StatementBody | None
+    now: StatementBody
+    differences: list[LineDifference]
+    totals_difference: dict[str, Number]
+    late_event_ids: list[str] = Field(description="Events behind the lines now, recorded after the approval.")
 
 
 class WhatIfRequest(Body):

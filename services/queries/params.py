@@ -1,8 +1,9 @@
 """Query parameters, parsed and checked: each failure is a `BadQuery` naming the parameter.
 
-Times in queries are event times. ``as_of`` (ISO 8601 with a time zone) is the instant the
-pipeline is looked at and defaults to now; ``period`` defaults to the current quarter. "Now" is
-read here, at the edge, never inside a fold.
+Times in queries are event times, except ``known_at``, a recorded time ("what the system knew
+then"). ``as_of`` (ISO 8601 with a time zone) is the instant the pipeline is looked at and
+defaults to now; ``period`` defaults to the current quarter. "Now" is read here, at the edge,
+never inside a fold.
 """
 
 from __future__ import annotations
@@ -38,6 +39,21 @@ def as_of(query: Mapping[str, str], now: datetime | None = None) -> datetime:
         raise BadQuery("as_of: not an ISO 8601 date-time") from None
     if at.utcoffset() is None:
         raise BadQuery("as_of: needs a time zone")
+    return at
+
+
+def instant(query: Mapping[str, str], name: str) -> datetime | None:
+    """An optional ISO 8601 instant with a time zone (``known_at``, or ``as_of`` where it is
+    optional), or None when absent."""
+    raw = query.get(name)
+    if not raw:
+        return None
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise BadQuery(f"{name}: not an ISO 8601 date-time") from None
+    if at.utcoffset() is None:
+        raise BadQuery(f"{name}: needs a time zone")
     return at
 
 

@@ -21,6 +21,7 @@ from projections.incentives.approvals import final_payouts, final_statement
 from projections.incentives.books import RepStatement, bonus_kpis
 from projections.incentives.context import NOTHING_AROUND, Context, context_of
 from projections.incentives.facts import IncentiveBook, book_of
+from projections.incentives.restated import restated
 from services.queries import params
 from services.queries.handlers import Coverage, Queries, answering_bad_queries
 from services.queries.params import BadQuery
@@ -45,6 +46,16 @@ CSV_COLUMNS = (
 async def incentive_ledger(queries: Queries) -> tuple[Mapping[str, ledger.Entries], Coverage]:
     states, covered = await queries.read.states("incentives")
     return ledger.merge_all(states), covered
+
+
+def as_stood(
+    call: Call, merged: Mapping[str, ledger.Entries]
+) -> tuple[Mapping[str, ledger.Entries], dict[str, Any]]:
+    """The ledger as it stood at ``as_of`` (event time) and ``known_at`` (recorded time), if asked,
+    and the two as the answer states them (null: now)."""
+    as_of, known_at = params.instant(call.query, "as_of"), params.instant(call.query, "known_at")
+    used = {"as_of": as_of, "known_at": known_at}
+    return ledger.as_known(merged, as_of, known_at), used
 
 
 async def statement_context(queries: Queries, book: IncentiveBook) -> Context:
@@ -107,22 +118,44 @@ async def statement(queries: Queries, call: Call) -> Reply:
     """`GET /v1/statements/{rep_id}/{period}`: every line with its rule, plan version and events."""
     period = params.period({"period": call.path["period"]}, queries.timezone)
     as_csv = wants_csv(call)
-    merged, covered = await incentive_ledger(queries)
+    everything, covered = await incentive_ledger(queries)
+    merged, used = as_stood(call, everything)
     book = book_of(merged, queries.timezone)
     context = await statement_context(queries, book)
     result = final_statement(merged, queries.timezone, call.path["rep_id"], period, book, context=context)
     if as_csv:
         return Reply(200, raw=statement_csv(result), content_type="text/csv")
-    return Reply(200, {**statement_body(result), **covered})
+    return Reply(200, {**statement_body(result), **used, **covered})
+
+
+@answering_bad_queries
+async def restated_statement(queries: Queries, call: Call) -> Reply:
+    """`GET /v1/statements/{rep_id}/{period}/restated`: the period as approved and as known now."""
+    period = params.period({"period": call.path["period"]}, queries.timezone)
+    merged, covered = await incentive_ledger(queries)
+    context = await statement_context(queries, book_of(merged, queries.timezone))
+    result = restated(merged, queries.timezone, call.path["rep_id"], period, context)
+    body = {
+        "rep_id": result.rep_id,
+        "period": result.period,
+        "approval": None if result.approval is None else asdict(result.approval),
+        "approved": None if result.approved is None else statement_body(result.approved),
+        "now": statement_body(result.now),
+        "differences": [asdict(difference) for difference in result.differences],
+        "totals_difference": result.totals_difference(),
+        "late_event_ids": list(result.late_event_ids),
+    }
+    return Reply(200, {**body, **covered})
 
 
 @answering_bad_queries
 async def payout_list(queries: Queries, call: Call) -> Reply:
     """`GET /v1/payouts?period=...`: every rep's totals for the period."""
     period = params.period(call.query, queries.timezone)
-    merged, covered = await incentive_ledger(queries)
+    everything, covered = await incentive_ledger(queries)
+    merged, used = as_stood(call, everything)
     book = book_of(merged, queries.timezone)
     context = await statement_context(queries, book)
     finals = final_payouts(merged, queries.timezone, period, context=context, book=book)
     reps = [{"rep_id": one.rep_id, "totals": one.totals()} for one in finals]
-    return Reply(200, {"period": period, "payouts": reps, **covered})
+    return Reply(200, {"period": period, "payouts": reps, **used, **covered})

@@ -20,7 +20,7 @@ import pytest
 from events import Envelope, parse_event, serialize_event
 from projections import kpi_fold, org
 from projections.incentives import ledger
-from projections.incentives.approvals import final_payouts
+from projections.incentives.approvals import final_payouts, final_statement
 from projections.incentives.context import Context
 from projections.incentives.facts import book_of
 from projections.kpi_scope import Scope
@@ -159,6 +159,7 @@ def test_statements_and_payouts_are_the_engines_over_the_same_history_in_json_an
         reply = asyncio.run(statements.statement(QUERIES, Call(path=path)))
         body = json.loads(reply.encoded())
         assert reply.status == 200
+        assert (body.pop("as_of"), body.pop("known_at")) == (None, None)  # now, on both axes
         assert {k: v for k, v in body.items() if not k.startswith("partitions_")} == json.loads(
             json_bytes(statements.statement_body(expected))
         )
@@ -178,3 +179,41 @@ def test_a_statement_for_a_bad_period_or_format_is_a_400() -> None:
     ):
         reply = asyncio.run(statements.statement(QUERIES, Call(path=path, query=query)))
         assert reply.status == 400 and json.loads(reply.encoded())["reason"] == "bad_query"
+
+
+def test_a_statement_as_it_stood_is_the_engine_over_the_facts_known_then() -> None:
+    merged = ledger.fold(HISTORY)
+    busiest = max(
+        final_payouts(merged, TZ, "2026-Q1"), key=lambda one: sum(len(s.lines) for s in one.statements)
+    ).rep_id
+    path = {"rep_id": busiest, "period": "2026-Q1"}
+    now = json.loads(asyncio.run(statements.statement(QUERIES, Call(path=path))).encoded())
+    for query in ({"as_of": "2026-02-15T00:00:00+00:00"}, {"known_at": "2026-02-15T00:00:00+01:00"}):
+        reply = asyncio.run(statements.statement(QUERIES, Call(path=path, query=query)))
+        body = json.loads(reply.encoded())
+        at = datetime.fromisoformat(next(iter(query.values())))
+        then = ledger.as_known(merged, **{name: at for name in query})
+        context = Context(org.fold(HISTORY), _reports())
+        expected = final_statement(then, TZ, busiest, "2026-Q1", context=context)
+        assert reply.status == 200 and body[next(iter(query))] == next(iter(query.values()))
+        assert body["totals"] == json.loads(json_bytes(expected.totals()))
+        assert sum(map(Decimal, body["totals"].values())) < sum(map(Decimal, now["totals"].values()))
+    bad = asyncio.run(statements.statement(QUERIES, Call(path=path, query={"known_at": "2026-02-15"})))
+    assert bad.status == 400 and "known_at" in json.loads(bad.encoded())["message"]
+
+
+def test_a_period_never_approved_is_restated_with_no_approved_side() -> None:
+    path = {"rep_id": "rep-001", "period": "2026-Q1"}
+    reply = asyncio.run(statements.restated_statement(QUERIES, Call(path=path)))
+    body = json.loads(reply.encoded())
+    assert reply.status == 200 and body["approval"] is None and body["approved"] is None
+    assert body["differences"] == [] and body["now"]["rep_id"] == "rep-001"
+
+
+def _reports() -> Any:
+    kpi_book, state = kpi_fold.fold(HISTORY, TZ), org.fold(HISTORY)
+
+    def reports(rep: str, period: str, wanted: frozenset[str]) -> Any:
+        return kpi_report(kpi_book, Scope("rep", rep), period, membership_of(state), PROCESS)
+
+    return reports
