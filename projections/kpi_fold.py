@@ -97,6 +97,25 @@ class KpiBook:
         merged = partial if current is None else merge(current, partial)
         return KpiBook(self.tz, {**self.partials, key: merged})
 
+    def as_of(self, instant: datetime) -> KpiBook:
+        """The book as it stood at event time ``instant`` ("the KPIs on 30 June"): every record
+        that happened by then, and the activity counters of the local days up to its day (a
+        counter holds a whole day: the day of ``instant`` counts whole). A deal won after
+        ``instant`` is open in it; a quota assigned after it is not known."""
+        day = local_day(instant, self.tz)
+        kept: dict[str, Partial] = {}
+        for key, partial in self.partials.items():
+            if isinstance(partial, KpiCounters):
+                if date.fromisoformat(key.rsplit("|", 1)[1]) <= day:
+                    kept[key] = partial
+                continue
+            records = tuple(record for record in partial.records if record.at <= instant)
+            if len(records) == len(partial.records):
+                kept[key] = partial
+            elif records:
+                kept[key] = Timeline(records)
+        return KpiBook(self.tz, kept)
+
     def activity(self) -> Iterator[tuple[str, date, KpiCounters]]:
         """``(rep_id, local day, counters)`` for every activity partial."""
         for key, partial in self.partials.items():

@@ -183,6 +183,7 @@ class Kpis(Coverage):
     id: str | None
     period: str
     kpis: dict[str, KpiValue]
+    as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
 
 
 class Forecast(Coverage):
@@ -190,6 +191,7 @@ class Forecast(Coverage):
     id: str | None
     period: str
     forecast: dict[str, KpiValue]
+    as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
 
 
 class Ranked(Body):
@@ -208,6 +210,7 @@ class Leaderboard(Coverage):
     by: Literal["rep", "team"]
     period: str
     ranking: list[Ranked]
+    as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
 
 
 class BadQuery(Body):

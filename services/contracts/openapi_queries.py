@@ -34,6 +34,13 @@ TIME_TRAVEL = [
 ]
 """The time-travel parameters of the incentive queries (docs/audit.md)."""
 
+KPI_AS_OF = query_parameter(
+    "as_of",
+    "Event time: the KPIs as they stood at this instant (ISO 8601 with a time zone; records up to"
+    " it, activity counters of the days up to its day). `known_at` is refused: not kept for KPIs.",
+    {"type": "string"},
+)
+
 PERIOD_PARAMETER = query_parameter(
     "period", "2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026 (default: this quarter).", {"type": "string"}
 )
@@ -81,14 +88,14 @@ def query_paths() -> Json:
             QUERIES_TAG,
             "Every KPI of a scope over a period",
             {"200": response("The KPIs.", "Kpis"), "400": response("A bad parameter.", "BadQuery")},
-            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER],
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER, KPI_AS_OF],
         ),
         "/v1/forecast": get(
             "forecast",
             QUERIES_TAG,
             "Weighted pipeline expected to close in the period, committed and won",
             {"200": response("The forecast.", "Forecast"), "400": response("A bad parameter.", "BadQuery")},
-            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER],
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER, KPI_AS_OF],
         ),
         "/v1/leaderboards": get(
             "leaderboard",
@@ -99,6 +106,7 @@ def query_paths() -> Json:
                 query_parameter("kpi", "The KPI to rank by, e.g. won_revenue.EUR.", {"type": "string"}),
                 query_parameter("by", "rep (default) or team.", {"enum": ["rep", "team"]}),
                 PERIOD_PARAMETER,
+                KPI_AS_OF,
             ],
         ),
         "/v1/statements/{rep_id}/{period}": get(

@@ -44,6 +44,17 @@ class Queries:
         states, covered = await self.read.states("kpis")
         return kpi_fold.merge_partials(states, self.timezone), await self.organisation(), covered
 
+    async def book_as_of(self, call: Call) -> tuple[kpi_fold.KpiBook, org.OrgState, dict[str, Any]]:
+        """The KPI book as it stood at the query's ``as_of`` (event time; absent: everything so
+        far), the organisation, and the coverage with the ``as_of`` used. ``known_at`` is
+        refused: the KPI read model keeps when facts happened, not when they were recorded
+        (docs/audit.md)."""
+        as_of = params.instant(call.query, "as_of")
+        if params.instant(call.query, "known_at") is not None:
+            raise BadQuery("known_at: the KPI read model keeps event times only; as_of is answered")
+        book, state, covered = await self.book_and_org()
+        return (book if as_of is None else book.as_of(as_of)), state, {**covered, "as_of": as_of}
+
 
 def answering_bad_queries(
     handler: Callable[[Queries, Call], Awaitable[Reply]],
@@ -97,7 +108,7 @@ async def funnel(queries: Queries, call: Call) -> Reply:
 async def kpis(queries: Queries, call: Call) -> Reply:
     """`GET /v1/kpis`: every KPI of one scope over one period."""
     scope, period = params.scope(call.query), params.period(call.query, queries.timezone)
-    book, state, covered = await queries.book_and_org()
+    book, state, covered = await queries.book_as_of(call)
     return Reply(200, {**answers.kpis_of(book, state, queries.process, scope, period), **covered})
 
 
@@ -105,7 +116,7 @@ async def kpis(queries: Queries, call: Call) -> Reply:
 async def forecast(queries: Queries, call: Call) -> Reply:
     """`GET /v1/forecast`: weighted pipeline expected to close in the period, committed and won."""
     scope, period = params.scope(call.query), params.period(call.query, queries.timezone)
-    book, state, covered = await queries.book_and_org()
+    book, state, covered = await queries.book_as_of(call)
     return Reply(200, {**answers.forecast_of(book, state, queries.process, scope, period), **covered})
 
 
@@ -114,5 +125,5 @@ async def leaderboard(queries: Queries, call: Call) -> Reply:
     """`GET /v1/leaderboards`: one KPI ranked across reps or teams."""
     kpi, by = params.ranking(call.query)
     period = params.period(call.query, queries.timezone)
-    book, state, covered = await queries.book_and_org()
+    book, state, covered = await queries.book_as_of(call)
     return Reply(200, {**answers.leaderboard_of(book, state, queries.process, kpi, by, period), **covered})

@@ -1,0 +1,51 @@
+"""KPIs as they stood at an event time: `KpiBook.as_of` equals the fold of what had happened by
+then, late-recorded facts included (docs/audit.md, "What was known when")."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from projections.kpis import Scope, fold, kpi_report
+from sales.process import load_process
+from services.simulator import simulate_envelopes
+
+TZ = "Europe/Berlin"
+EVENTS = list(simulate_envelopes(5, reps=10, leads=500, start=date(2026, 1, 5), weeks=14))
+
+
+def end_of(day: date) -> datetime:
+    """The last instant of a local day: activity counters hold whole days, so a day's end is
+    where the book as of an instant and the fold of the facts up to it agree exactly."""
+    return datetime.combine(day + timedelta(days=1), datetime.min.time(), ZoneInfo(TZ)) - timedelta(
+        microseconds=1
+    )
+
+
+def test_the_book_as_of_a_day_is_the_fold_of_the_facts_that_had_happened_by_then() -> None:
+    book = fold(EVENTS, TZ)
+    for day in (date(2026, 1, 31), date(2026, 2, 17), date(2026, 3, 15)):
+        at = end_of(day)
+        happened = [event for event in EVENTS if event.time <= at]
+        assert 0 < len(happened) < len(EVENTS)
+        assert book.as_of(at).partials == fold(happened, TZ).partials, day
+
+
+def test_a_fact_recorded_late_counts_from_when_it_happened_and_a_later_win_leaves_the_deal_open() -> None:
+    process = load_process(None)
+    book = fold(EVENTS, TZ)
+    wins = sorted((e for e in EVENTS if e.type == "DealWon"), key=lambda e: e.time)
+    assert len(wins) >= 3
+    won = wins[len(wins) // 2]
+    before, after = end_of(won.time.astimezone(ZoneInfo(TZ)).date() - timedelta(days=1)), won.time
+    rep = won.data.rep_id  # type: ignore[attr-defined]
+    scope = Scope("rep", rep)
+    then, now = (
+        kpi_report(book.as_of(at), scope, "2026-Q1", lambda r, d: (None, ()), process)
+        for at in (before, after)
+    )
+    assert now["deals_won"].value is not None and then["deals_won"].value is not None
+    assert now["deals_won"].value > then["deals_won"].value  # the win counts from when it happened
+    # the whole history re-recorded a week late changes nothing about when things happened
+    late = [event.recorded(event.time + timedelta(days=7)) for event in EVENTS]
+    assert fold(late, TZ).as_of(before).partials == book.as_of(before).partials
