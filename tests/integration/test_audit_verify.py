@@ -78,12 +78,12 @@ def log_of(settings: Settings, topic: str | None = None) -> list[Record]:
     return sorted(records, key=lambda r: (r.partition, r.offset))
 
 
-def audit(settings: Settings, *args: str) -> tuple[int, dict[str, Any]]:
+def audit(settings: Settings, *args: str, action: str = "verify") -> tuple[int, dict[str, Any]]:
     """The real CLI (the installed entry point) with `--json`: its exit code and its report."""
     script = Path(sys.executable).parent / "salesledger"
     command = [str(script)] if script.exists() else [sys.executable, "-m", "services.cli"]
     done = subprocess.run(
-        [*command, "audit", "verify", "--json", *args],
+        [*command, "audit", action, "--json", *args],
         env=settings_env(settings),
         cwd=ROOT,
         capture_output=True,
@@ -136,6 +136,9 @@ def test_a_tampered_copy_of_the_log_fails_naming_each_event(ledger: Settings) ->
     }
     resent = next(f for f in report["findings"] if f["kind"] == "republished")
     assert resent["harmless"] is True and resent["position"]["partition"] == of[event_id(3, 2)].partition
+    code, report = audit(ledger, "--topic", topic.topic_events, action="completeness")
+    assert code == 1  # the store against the log only: what is missing or different on either side
+    assert found(report) == {("altered", "both", named(0, 1)), ("missing", "both", named(1, 1))}
 
 
 def test_a_tampered_copy_of_the_store_fails_naming_each_event(ledger: Settings, tmp_path: Path) -> None:
