@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -154,13 +155,22 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Fold the canonical log into fresh read models in memory; write them with --out."""
     from services.replay.log import LogError
     from services.replay.run import replay, write
+    from services.replay.workers import ModelSpec
 
     try:
         models = _read_models(settings, args.model)
         progress = None if args.quiet else sys.stderr
+        spec = ModelSpec(settings.process_file, settings.org_timezone, tuple(m.name for m in models))
+        workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
         replayed = asyncio.run(
             replay(
-                settings.kafka_bootstrap_servers, args.topic or settings.topic_events, models, None, progress
+                settings.kafka_bootstrap_servers,
+                args.topic or settings.topic_events,
+                models,
+                None,
+                progress,
+                spec=spec,
+                workers=workers,
             )
         )
     except (ValueError, LogError) as error:
@@ -374,6 +384,11 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--out", type=Path, help="write one JSON file per read model into this directory")
     replay.add_argument("--topic", help="the canonical topic to replay (default: SALESLEDGER_TOPIC_EVENTS)")
     replay.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    replay.add_argument(
+        "--workers",
+        type=int,
+        help="processes folding the partitions in parallel (default: the CPUs, at most 4; 1: this process)",
+    )
     replay.set_defaults(handler=cmd_replay)
 
     config = sub.add_parser("config", help="print every setting: variable, default, effective value")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -16,12 +17,13 @@ from services.projector.readmodels import ReadModel
 from services.replay.compare import Difference, compare, last_offsets
 from services.replay.live import LiveError, check_coverage, directory, gather
 from services.replay.log import LogReader
-from services.replay.rebuild import Rebuild, document, summary
+from services.replay.rebuild import Folds, Rebuild, collecting_rarely, document, summary
+from services.replay.workers import ModelSpec, fold_in_parallel
 
 
 @dataclass(frozen=True)
 class Replayed:
-    rebuild: Rebuild
+    rebuild: Folds
     seconds: float
     partitions: int
 
@@ -55,9 +57,13 @@ async def replay(
     models: Sequence[ReadModel],
     upto: Mapping[int, int] | None = None,
     progress: TextIO | None = sys.stderr,
+    *,
+    spec: ModelSpec | None = None,
+    workers: int = 1,
 ) -> Replayed:
-    """Fold the log (to its end offsets now, or to ``upto`` per partition) into fresh read models."""
-    rebuild = Rebuild(models)
+    """Fold the log (to its end offsets now, or to ``upto`` per partition) into fresh read models;
+    with ``spec`` and ``workers`` above one, its partitions are folded by that many processes
+    (`services.replay.workers`), with the same result."""
     began = time.perf_counter()
     async with LogReader(bootstrap, topic) as log:
         spans = await log.spans(upto)
@@ -71,11 +77,19 @@ async def replay(
             desc="replay",
         )
         with bar:
-            async for partition, records in log.records(spans):
-                rebuild.fold(partition, records)
-                bar.update(len(records))
-    rebuild.finish()
-    return Replayed(rebuild, time.perf_counter() - began, len(spans))
+            if spec is not None and workers > 1:
+                folded: Folds = await asyncio.to_thread(
+                    fold_in_parallel, bootstrap, topic, spec, spans, workers, bar.update
+                )
+            else:
+                rebuild = Rebuild(models)
+                with collecting_rarely():
+                    async for partition, records in log.records(spans):
+                        rebuild.fold(partition, records)
+                        bar.update(len(records))
+                    rebuild.finish()
+                folded = rebuild
+    return Replayed(folded, time.perf_counter() - began, len(spans))
 
 
 def write(out: Path, replayed: Replayed) -> list[Path]:

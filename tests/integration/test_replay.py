@@ -85,7 +85,11 @@ def test_replay_is_deterministic_equals_the_live_read_models_and_compare_catches
         )
 
         first, second = tmp_path / "first", tmp_path / "second"
-        runs = [cli(settings, "replay", "--out", str(out)) for out in (first, second)]
+        # one process, then the partitions folded by two: the same bytes
+        runs = [
+            cli(settings, "replay", "--out", str(out), "--workers", workers)
+            for out, workers in ((first, "1"), (second, "2"))
+        ]
         for run in runs:
             assert run.returncode == 0, run.stdout + run.stderr
             assert f"replayed {EVENTS} events (0 skipped" in run.stdout

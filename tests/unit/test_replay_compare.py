@@ -16,7 +16,9 @@ from sales.process import load_process
 from services.outbox.relay import partition_for
 from services.projector.readmodels import read_models
 from services.replay.compare import Difference, compare, last_offsets, shortened
-from services.replay.rebuild import Rebuild, document
+from services.replay.log import Span
+from services.replay.rebuild import Folded, Rebuild, document, summary
+from services.replay.workers import shares
 from services.simulator import simulate_envelopes
 
 PARTITIONS = 4
@@ -140,3 +142,19 @@ def test_long_values_are_shortened_around_the_first_difference() -> None:
     short_a, short_b = shortened(a, b, width=80)
     assert len(short_a) <= 82 and "A" in short_a and "B" in short_b
     assert short_a.startswith("…") and short_a.endswith("…")
+
+
+def test_folds_of_disjoint_partitions_merge_into_the_fold_of_them_all() -> None:
+    records = log()
+    whole = rebuilt(records)
+    parts = [rebuilt([r for r in records if r.partition in share]) for share in ({0, 3}, {1}, {2})]
+    merged = Folded.merged([Folded.of(part) for part in parts])
+    assert {m.name: document(m.name, merged.partials(m.name)) for m in merged.models} == files(whole)
+    assert summary(merged) == summary(whole) and merged.skipped == whole.skipped == {"not_json": 1}
+
+
+def test_the_partitions_are_shared_out_by_size_and_empty_ones_dropped() -> None:
+    spans = [Span(0, 0, 900), Span(1, 0, 500), Span(2, 0, 450), Span(3, 10, 10)]
+    assert shares(spans, 2) == [[Span(0, 0, 900)], [Span(1, 0, 500), Span(2, 0, 450)]]
+    assert shares(spans, 8) == [[Span(0, 0, 900)], [Span(1, 0, 500)], [Span(2, 0, 450)]]
+    assert shares(spans, 1) == [[Span(0, 0, 900), Span(1, 0, 500), Span(2, 0, 450)]]
