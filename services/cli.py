@@ -153,8 +153,9 @@ def _read_models(settings: Settings, names: Sequence[str] | None) -> list[Any]:
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Fold the canonical log into fresh read models in memory; write them with --out."""
+    from services.audit.sources import SourceError
     from services.replay.log import LogError
-    from services.replay.run import replay, write
+    from services.replay.run import replay, replay_store, write
     from services.replay.workers import ModelSpec
 
     try:
@@ -162,18 +163,22 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         progress = None if args.quiet else sys.stderr
         spec = ModelSpec(settings.process_file, settings.org_timezone, tuple(m.name for m in models))
         workers = args.workers if args.workers is not None else min(os.cpu_count() or 1, 4)
-        replayed = asyncio.run(
-            replay(
-                settings.kafka_bootstrap_servers,
-                args.topic or settings.topic_events,
-                models,
-                None,
-                progress,
-                spec=spec,
-                workers=workers,
+        if args.source == "store":
+            url = args.database_url or settings.database_url
+            replayed = replay_store(url, models, settings.topic_partitions, progress)
+        else:
+            replayed = asyncio.run(
+                replay(
+                    settings.kafka_bootstrap_servers,
+                    args.topic or settings.topic_events,
+                    models,
+                    None,
+                    progress,
+                    spec=spec,
+                    workers=workers,
+                )
             )
-        )
-    except (ValueError, LogError) as error:
+    except (ValueError, LogError, SourceError) as error:
         print(f"replay: {error}", file=sys.stderr)
         return 2
     if args.out:
@@ -383,6 +388,15 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--model", action="append", help="a read model to rebuild (repeatable; default all)")
     replay.add_argument("--out", type=Path, help="write one JSON file per read model into this directory")
     replay.add_argument("--topic", help="the canonical topic to replay (default: SALESLEDGER_TOPIC_EVENTS)")
+    replay.add_argument(
+        "--source",
+        choices=["kafka", "store"],
+        default="kafka",
+        help="fold the canonical log (default) or the event store, in its order (docs/audit.md)",
+    )
+    replay.add_argument(
+        "--database-url", help="with --source store: the store (default SALESLEDGER_DATABASE_URL)"
+    )
     replay.add_argument("--quiet", action="store_true", help="no progress on stderr")
     replay.add_argument(
         "--workers",
