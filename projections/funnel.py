@@ -27,6 +27,9 @@ is still one deal in each):
 track starts in ``open_stage`` without waiting for the qualification, whose entry the lead's track
 counts. `counts` turns a track into `FunnelCounts`, which add up across tracks and partitions
 (`FunnelCounts.merge`), so the report is the same whatever the order of independent events.
+
+**As of a past instant.** The tracks as they stood at an event time are folded from the KPI
+timelines truncated there (`projections.funnel_as_of`), through the same moves (`moved_to`).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from sales.stages import stage_after
 PerStage: TypeAlias = Mapping[str, int]
 _STAGE_COUNTS = ("entered", "advanced", "skipped", "regressed", "lost_in")
 _DEAL_SETS = ("entered", "advanced", "skipped", "regressed")
+_TOTALS = ("leads", "qualified", "disqualified", "won", "lost", "reopened")
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,8 +170,13 @@ def evolve(track: Track, event: Envelope, process: ProcessConfig) -> Track:
         return _evolve_lead(track, event)
     if not isinstance(event, DEAL_EVENTS) or event.data.deal_id != track.deal_id:
         return track
+    return moved_to(track, stage_after(track.stage or process.deal.open_stage, event, process), process)
+
+
+def moved_to(track: DealTrack, after: str, process: ProcessConfig) -> DealTrack:
+    """The track after a deal event leaves the deal in ``after`` (unchanged when it stays where it
+    is). `projections.funnel_as_of` folds a deal's KPI timeline through it."""
     before = track.stage or process.deal.open_stage
-    after = stage_after(before, event, process)
     return track if after == before else _moved(track, before, after, process)
 
 
@@ -225,10 +234,32 @@ def counts(track: Track, process: ProcessConfig) -> FunnelCounts:
 
 def total(tracks: Iterable[Track], process: ProcessConfig) -> FunnelCounts:
     """The funnel counts of many tracks (from any partitions) added up."""
-    result = FunnelCounts()
-    for track in tracks:
-        result = result.merge(counts(track, process))
-    return result
+    totals = dict.fromkeys(_TOTALS, 0)
+    per_stage: dict[str, dict[str, int]] = {name: {} for name in _STAGE_COUNTS}
+    for track in tracks:  # summed in place: one FunnelCounts per track, none per partial sum
+        one = counts(track, process)
+        for name in _TOTALS:
+            totals[name] += getattr(one, name)
+        for name in _STAGE_COUNTS:
+            into = per_stage[name]
+            for stage, n in getattr(one, name).items():
+                into[stage] = into.get(stage, 0) + n
+    entered, advanced, skipped, regressed, lost_in = (
+        dict(sorted(per_stage[name].items())) for name in _STAGE_COUNTS
+    )
+    return FunnelCounts(
+        totals["leads"],
+        totals["qualified"],
+        totals["disqualified"],
+        totals["won"],
+        totals["lost"],
+        totals["reopened"],
+        entered,
+        advanced,
+        skipped,
+        regressed,
+        lost_in,
+    )
 
 
 def fold(events: Iterable[Envelope], process: ProcessConfig) -> dict[str, Track]:

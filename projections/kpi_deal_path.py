@@ -8,11 +8,18 @@ the owner to credit, the current stage, and the amount the pipeline expects.
 
 **Owner.** The deal's owner follows `LeadQualified`, `DealStageChanged` and `DealWon` (the process
 does not require the rep on other facts to be the owner: sales engineers present, managers
-negotiate). A loss is the owner's at the time; only a deal with no known owner falls back to the
-rep named on `DealLost`.
+negotiate). As in the write model (`sales.deal`), a `DealStageChanged` naming the stage the deal is
+already in (a deal announcing the stage it opened in) moves nothing and changes no owner. A loss
+is the owner's at the time; only a deal with no known owner falls back to the rep named on
+`DealLost`.
 
 **Expected amount.** The latest amount pitched (`SolutionPresented`) or proposed (`ProposalSent`),
-else the budget stated at qualification, else unknown.
+else the budget stated at qualification, else unknown. The pitched amount alone (no budget) is
+kept too, as ``pitched_amount``: it is what the pipeline values a deal at
+(`projections.pipeline_as_of`).
+
+**Stage entry.** ``stage_entered_at`` is when the deal entered its current stage: its opening, a
+move, a reopening, or its close (``entries`` holds open stages only, ``closes`` the closes).
 """
 
 from __future__ import annotations
@@ -55,6 +62,9 @@ class DealPath:
     owner: str | None
     amount: Decimal | None
     currency: str | None
+    pitched_amount: Decimal | None = None
+    pitched_currency: str | None = None
+    stage_entered_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
@@ -75,6 +85,7 @@ class _Trace:
     owner: str | None = None
     pitched: tuple[Decimal, str] | None = None
     budget: tuple[Decimal, str] | None = None
+    stage_entered_at: datetime | None = None
     entries: list[Entry] = field(default_factory=list)
     closes: list[Close] = field(default_factory=list)
 
@@ -83,14 +94,17 @@ class _Trace:
             case DealOpened():
                 self._opened(record)
             case StageMoved():
-                self.owner = record.rep_id
-                self._enter(record.to_stage, record.at)
+                if record.to_stage != self.stage:  # announcing the stage it is in moves nothing
+                    self.owner = record.rep_id
+                    self._enter(record.to_stage, record.at)
             case FactRecorded():
                 self._fact(record)
             case DealClosed():
                 self.owner = record.rep_id if record.won else self.owner
                 self.closes.append(Close(record, self.owner or record.rep_id))
-                self.stage = "won" if record.won else "lost"
+                outcome = "won" if record.won else "lost"
+                if outcome != self.stage:
+                    self.stage, self.stage_entered_at = outcome, record.at
 
     def _opened(self, record: DealOpened) -> None:
         self.opened_at, self.decision_by = self.opened_at or record.at, record.decision_by
@@ -108,7 +122,7 @@ class _Trace:
 
     def _enter(self, stage: str, at: datetime) -> None:
         if stage != self.stage:
-            self.stage = stage
+            self.stage, self.stage_entered_at = stage, at
             self.entries.append(Entry(stage, at, self.owner))
 
 
@@ -128,4 +142,7 @@ def trace(deal_id: str, timeline: Timeline, process: ProcessConfig) -> DealPath:
         path.owner,
         amount[0] if amount else None,
         amount[1] if amount else None,
+        path.pitched[0] if path.pitched else None,
+        path.pitched[1] if path.pitched else None,
+        path.stage_entered_at,
     )

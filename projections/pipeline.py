@@ -30,6 +30,10 @@ qualification time) and a `DealPart` per deal (``deal:<id>``: everything after).
 starts in ``open_stage`` without waiting for the qualification, so the two never depend on each
 other's order; `deal_views` joins them on ``deal_id``. The projector stores
 ``[offset, part.to_dict()]`` per source partition and ``key_of(event)``.
+
+**As of a past instant.** These parts are current state only. The pipeline as it stood at an
+event time is rebuilt from the KPI timelines instead (`projections.pipeline_as_of`), giving the
+same `DealView`s, which the functions below summarise unchanged.
 """
 
 from __future__ import annotations

@@ -131,10 +131,17 @@ class StuckDeal(Body):
     time_in_stage: float = Field(description="Seconds in the current stage as of `as_of`.")
 
 
+AnsweredFrom = Literal["live", "as_of"]
+
+
 class Pipeline(Coverage):
     """The open pipeline as of an instant (event time), grouped, with the deals stuck in a stage."""
 
-    as_of: str
+    as_of: str = Field(description="The instant time in stage is measured at: the `as_of` asked for, or now.")
+    state: AnsweredFrom = Field(
+        description="`live`: the current pipeline read model, aged at now (no `as_of` asked). `as_of`:"
+        " the pipeline as it stood at `as_of`, rebuilt from the facts that had happened by then."
+    )
     group_by: Literal["stage", "rep", "team", "territory"]
     rows: list[PipelineRow]
     stuck: list[StuckDeal]
@@ -161,6 +168,11 @@ class Funnel(Coverage):
     lead_to_qualified: Ratio | None
     lead_to_won: Ratio | None
     rows: list[FunnelRow]
+    as_of: str | None = Field(description="The event time asked for (null: everything so far).")
+    state: AnsweredFrom = Field(
+        description="`live`: the current funnel read model. `as_of`: the funnel of the facts that had"
+        " happened by `as_of`."
+    )
 
 
 Exact = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", description="An exact decimal.")]

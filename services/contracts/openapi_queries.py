@@ -41,6 +41,24 @@ KPI_AS_OF = query_parameter(
     {"type": "string"},
 )
 
+PIPELINE_AS_OF = query_parameter(
+    "as_of",
+    "Event time (ISO 8601 with a time zone): the pipeline as it stood then, rebuilt from the facts"
+    " that had happened by then, time in stage measured at it. Absent: the live pipeline, at now.",
+    {"type": "string"},
+)
+FUNNEL_AS_OF = query_parameter(
+    "as_of",
+    "Event time (ISO 8601 with a time zone): the funnel of the facts that had happened by then."
+    " Absent: the live funnel.",
+    {"type": "string"},
+)
+KNOWN_AT_REFUSED = query_parameter(
+    "known_at",
+    "Refused (400): the pipeline and funnel keep event times only, not when facts were recorded.",
+    {"type": "string"},
+)
+
 PERIOD_PARAMETER = query_parameter(
     "period", "2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026 (default: this quarter).", {"type": "string"}
 )
@@ -75,9 +93,8 @@ def query_paths() -> Json:
                 query_parameter(
                     "group_by", "stage (default), rep, team or territory.", {"enum": list(GROUP_BY)}
                 ),
-                query_parameter(
-                    "as_of", "ISO 8601 instant with a time zone; default now.", {"type": "string"}
-                ),
+                PIPELINE_AS_OF,
+                KNOWN_AT_REFUSED,
                 query_parameter(
                     "stuck_after_days", "Days without a stage change (default 14).", {"type": "string"}
                 ),
@@ -181,7 +198,11 @@ def query_paths() -> Json:
             "funnel",
             QUERIES_TAG,
             "Funnel: per-stage conversion, skips, regressions, lead-to-won",
-            {"200": response("The funnel of every deal and lead so far.", "Funnel")},
+            {
+                "200": response("The funnel of every deal and lead so far, or as of `as_of`.", "Funnel"),
+                "400": response("A bad parameter, or `known_at`.", "BadQuery"),
+            },
+            parameters=[FUNNEL_AS_OF, KNOWN_AT_REFUSED],
         ),
         "/v1/internal/partials/{name}": get(
             "readModelPartials",

@@ -46,6 +46,20 @@ def pipeline_of(
 ) -> dict[str, Any]:
     """Open deals grouped by stage, rep, team or territory at ``as_of``, and the stuck ones."""
     deals = pipeline.deal_views(parts, process).values()
+    return pipeline_answer(deals, state, process, as_of, group_by, stuck_after)
+
+
+def pipeline_answer(
+    deals: Iterable[pipeline.DealView],
+    state: org.OrgState,
+    process: ProcessConfig,
+    as_of: datetime,
+    group_by: pipeline.GroupBy,
+    stuck_after: timedelta,
+) -> dict[str, Any]:
+    """`pipeline_of` from deal views: the live pipeline's, or those as of an event time
+    (`projections.pipeline_as_of`)."""
+    deals = list(deals)
     rows = pipeline.pipeline_summary(deals, state, process, as_of, group_by, stuck_after)
     stuck = pipeline.stuck_deals(deals, as_of, stuck_after)
     return {

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
-from projections import kpi_fold, org
+from projections import funnel_as_of, kpi_fold, org, pipeline_as_of
+from projections.pipeline import deal_views
 from sales.process import ProcessConfig
 from services.queries import answers, params
 from services.queries.params import BadQuery
@@ -40,9 +42,18 @@ class Queries:
         states, _ = await self.read.states("org")
         return org.merge_all(state for _, state in states)
 
-    async def book_and_org(self) -> tuple[kpi_fold.KpiBook, org.OrgState, Coverage]:
+    async def book(self, kinds: tuple[str, ...] | None = None) -> tuple[kpi_fold.KpiBook, Coverage]:
+        """The merged KPI book; with ``kinds``, only the partials of those kinds (``lead``,
+        ``deal``, ...), which is all the pipeline and funnel as of an instant read."""
         states, covered = await self.read.states("kpis")
-        return kpi_fold.merge_partials(states, self.timezone), await self.organisation(), covered
+        if kinds is not None:
+            prefixes = tuple(f"{kind}|" for kind in kinds)
+            states = [(key, partial) for key, partial in states if key.startswith(prefixes)]
+        return kpi_fold.merge_partials(states, self.timezone), covered
+
+    async def book_and_org(self) -> tuple[kpi_fold.KpiBook, org.OrgState, Coverage]:
+        book, covered = await self.book()
+        return book, await self.organisation(), covered
 
     async def book_as_of(self, call: Call) -> tuple[kpi_fold.KpiBook, org.OrgState, dict[str, Any]]:
         """The KPI book as it stood at the query's ``as_of`` (event time; absent: everything so
@@ -85,23 +96,55 @@ async def rep_activity(queries: Queries, call: Call) -> Reply:
 
 @answering_bad_queries
 async def pipeline(queries: Queries, call: Call) -> Reply:
-    """`GET /v1/pipeline`: open deals grouped by stage, rep, team or territory, with stuck deals."""
-    at, grouping, stuck = (
-        params.as_of(call.query),
+    """`GET /v1/pipeline`: open deals grouped by stage, rep, team or territory, with stuck deals.
+
+    Without ``as_of``: the live pipeline read model, aged at now (``"state": "live"``). With it:
+    the pipeline as it stood at that event time, rebuilt from the KPI timelines
+    (`projections.pipeline_as_of`, ``"state": "as_of"``). ``known_at`` is refused."""
+    asked, grouping, stuck = (
+        event_time_only(call, "pipeline"),
         params.group_by(call.query),
         params.stuck_after(call.query),
     )
-    states, covered = await queries.read.states("pipeline")
-    body = answers.pipeline_of(
-        (state for _, state in states), await queries.organisation(), queries.process, at, grouping, stuck
-    )
-    return Reply(200, {**body, **covered})
+    if asked is None:
+        states, covered = await queries.read.states("pipeline")
+        deals = deal_views((state for _, state in states), queries.process)
+        state = await queries.organisation()
+    else:
+        book, covered = await queries.book(pipeline_as_of.KINDS)
+        state = await queries.organisation()
+        deals = pipeline_as_of.deal_views_as_of(book, queries.process, asked)
+    at = params.as_of(call.query)
+    body = answers.pipeline_answer(deals.values(), state, queries.process, at, grouping, stuck)
+    return Reply(200, {**body, "state": "live" if asked is None else "as_of", **covered})
 
 
+@answering_bad_queries
 async def funnel(queries: Queries, call: Call) -> Reply:
-    """`GET /v1/funnel`: per-stage conversion, skips and regressions, lead-to-won conversion."""
-    states, covered = await queries.read.states("funnel")
-    return Reply(200, {**answers.funnel_of((s for _, s in states), queries.process), **covered})
+    """`GET /v1/funnel`: per-stage conversion, skips and regressions, lead-to-won conversion.
+
+    Without ``as_of``: the live funnel read model (``"state": "live"``, ``"as_of": null``). With
+    it: the funnel of what had happened by that event time, folded from the KPI timelines
+    (`projections.funnel_as_of`, ``"state": "as_of"``). ``known_at`` is refused."""
+    asked = event_time_only(call, "funnel")
+    if asked is None:
+        states, covered = await queries.read.states("funnel")
+        tracks = [state for _, state in states]
+    else:
+        book, covered = await queries.book(pipeline_as_of.KINDS)
+        tracks = list(funnel_as_of.tracks_as_of(book, queries.process, asked).values())
+    body = answers.funnel_of(tracks, queries.process)
+    return Reply(200, {**body, "as_of": asked, "state": "live" if asked is None else "as_of", **covered})
+
+
+def event_time_only(call: Call, model: str) -> datetime | None:
+    """The query's ``as_of`` (None: absent); ``known_at`` refused, as for the KPIs: the pipeline
+    and funnel are rebuilt from the KPI timelines, which keep event times only (docs/audit.md)."""
+    if params.instant(call.query, "known_at") is not None:
+        raise BadQuery(
+            f"known_at: the {model} keeps event times only, not when facts were recorded; use as_of"
+        )
+    return params.instant(call.query, "as_of")
 
 
 @answering_bad_queries
