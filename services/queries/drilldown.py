@@ -66,8 +66,8 @@ def answering(
 def checked(query: Mapping[str, str]) -> None:
     """Every list parameter parsed once up front, so a bad one is a 400 before anything is read."""
     limit_of(query)
-    instant(query, "changed_from")
-    instant(query, "changed_to")
+    params.instant(query, "changed_from")
+    params.instant(query, "changed_to")
 
 
 def limit_of(query: Mapping[str, str]) -> int:
@@ -75,19 +75,6 @@ def limit_of(query: Mapping[str, str]) -> int:
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise BadQuery(f"limit: a whole number from 1 to {MAX_LIMIT}")
     return int(raw)
-
-
-def instant(query: Mapping[str, str], name: str) -> datetime | None:
-    raw = query.get(name)
-    if not raw:
-        return None
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadQuery(f"{name}: not an ISO 8601 date-time") from None
-    if at.utcoffset() is None:
-        raise BadQuery(f"{name}: needs a time zone")
-    return at
 
 
 # --- pure answers -------------------------------------------------------------------------------
@@ -168,7 +155,7 @@ def matches(item: Mapping[str, Any], stage_field: str, query: Mapping[str, str])
                 return False
         elif item[fields[name]] != value:
             return False
-    since, until = instant(query, "changed_from"), instant(query, "changed_to")
+    since, until = params.instant(query, "changed_from"), params.instant(query, "changed_to")
     if since is None and until is None:
         return True
     changed = item["last_changed_at"]
