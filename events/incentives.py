@@ -95,8 +95,8 @@ class Overlay(Contract):
     reps' credit, beside (never instead of) their own.
     """
 
-    team_ids: tuple[Identifier, ...] = Field((), max_length=100, description="Teams overlaid.")
-    territory_ids: tuple[Identifier, ...] = Field((), max_length=100, description="Territories overlaid.")
+    team_ids: tuple[Identifier, ...] = Field((), max_length=1000, description="Teams overlaid.")
+    territory_ids: tuple[Identifier, ...] = Field((), max_length=1000, description="Territories overlaid.")
     share_percent: Share = Field(
         Decimal(100), description='Share of the overlaid reps\' credit credited to the overlay, e.g. "100".'
     )

@@ -16,8 +16,9 @@ JSON choice: **numbers and strings are both accepted; output is always a string.
 
 Bounds: amounts are non-negative (a refund, clawback or churn is its own event, never a negative
 amount), at most 18 digits of which 4 after the point (ISO 4217 minor units go up to 4). The
-currency is checked for shape (three upper-case letters), not against the current ISO 4217 list,
-and the number of places is not checked per currency (``"100.50"`` JPY passes).
+currency must be a code of the current ISO 4217 list, as kept by `pycountry` (from Debian's
+iso-codes; updated with that dependency): ``"ZZQ"`` is refused. The number of places is not checked
+per currency (``"100.50"`` JPY passes).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ import re
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, GetJsonSchemaHandler, StringConstraints
+import pycountry
+from pydantic import AfterValidator, BeforeValidator, Field, GetJsonSchemaHandler, StringConstraints
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema
 
@@ -93,8 +95,23 @@ Quantity = Annotated[
 ]
 """A non-negative measure in the unit its context names (days, percent of quota, a count)."""
 
-Currency = Annotated[str, StringConstraints(strict=True, pattern=r"^[A-Z]{3}$")]
-"""ISO 4217 alphabetic code, e.g. ``EUR``."""
+ISO_4217_CODES: frozenset[str] = frozenset(currency.alpha_3 for currency in pycountry.currencies)
+"""Every alphabetic code of the current ISO 4217 list (`pycountry`'s copy of it)."""
+
+
+def _iso_4217(code: str) -> str:
+    if code not in ISO_4217_CODES:
+        raise ValueError(f"{code} is not an ISO 4217 currency code")
+    return code
+
+
+Currency = Annotated[
+    str,
+    StringConstraints(strict=True, pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_iso_4217),
+    Field(json_schema_extra={"enum": sorted(ISO_4217_CODES)}),
+]
+"""ISO 4217 alphabetic code of the current list, e.g. ``EUR``."""
 
 
 class Money(Contract):

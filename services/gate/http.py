@@ -9,13 +9,14 @@ invalid, the type is unknown or its version unsupported, or the sales process fo
 
 from __future__ import annotations
 
-import json
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 from events import Envelope, Rejection
-from services.admission import admit, admit_document, count_outcomes, count_rejection
+from services.admission import admit, admit_decoded, count_outcomes, count_rejection
 from services.auth.keys import ApiKeys
+from services.gate.batch import BatchRefused, split_batch
 from services.refusals import HTTP_STATUS, Refusal, of_reason, refused
 from services.web.routes import Call, Reply, refusal
 from services.writemodel.outcomes import Appended, Outcome
@@ -102,42 +103,58 @@ async def post_event(gate: Gate, call: Call) -> Reply:
 
 
 async def post_batch(gate: Gate, call: Call) -> Reply:
-    """`POST /v1/events:batch`: up to ``max_batch_events`` events, one write-model transaction."""
+    """`POST /v1/events:batch`: up to ``max_batch_events`` events, one write-model transaction.
+
+    The body's size is checked before anything is decoded; decoding and validating the events
+    (`admit_batch`) runs off the event loop, so a large batch never holds up other requests.
+    """
     try:
         source = authenticated_source(gate, call)
     except Unauthorized:
         return unauthorized()
-    limit = gate.max_batch_events * gate.max_event_bytes
+    limit = batch_limit(gate)
     if len(call.body) > limit:
-        return refusal(Refusal.TOO_LARGE, f"batch body over {limit} bytes")
+        return refusal(Refusal.TOO_LARGE, f"batch body is {len(call.body)} bytes; the limit is {limit}")
     try:
-        items = json.loads(call.body)
-    except (ValueError, RecursionError) as exc:  # RecursionError: nested deeper than Python parses
-        return refusal(Refusal.NOT_JSON, f"body is not JSON: {exc}")
-    if isinstance(items, dict) and isinstance(items.get("events"), list):
-        items = items["events"]
-    if not isinstance(items, list):
-        return refusal(Refusal.NOT_AN_ARRAY, "a batch is a JSON array of events")
-    if len(items) > gate.max_batch_events:
-        message = f"{len(items)} events; a batch holds at most {gate.max_batch_events}"
-        return refusal(Refusal.TOO_MANY_EVENTS, message)
-    return Reply(200, await ingest_batch(gate, items, source))
+        verdicts = await asyncio.to_thread(admit_batch, gate, call.body, source)
+    except BatchRefused as refused_whole:
+        return refusal(refused_whole.reason, refused_whole.message)
+    return Reply(200, await record_batch(gate, verdicts))
 
 
-async def ingest_batch(gate: Gate, items: list[Any], source: str | None) -> dict[str, Any]:
-    """Admit each item, record the valid ones together, and answer item by item (with its index)."""
-    results: list[dict[str, Any]] = [{} for _ in items]
-    valid: list[tuple[int, Envelope]] = []
-    for index, item in enumerate(items):
+def batch_limit(gate: Gate) -> int:
+    """The largest batch body: as many events as a batch holds, each as large as an event may be."""
+    return gate.max_batch_events * gate.max_event_bytes
+
+
+Verdict = Envelope | dict[str, Any]
+"""An admitted event, or the rejection body of an item that was not."""
+
+
+def admit_batch(gate: Gate, body: bytes, source: str | None) -> list[Verdict]:
+    """Each item of a batch body admitted or refused, in order; raises `BatchRefused` (synchronous)."""
+    verdicts: list[Verdict] = []
+    for item in split_batch(body, gate.max_batch_events):
         try:
-            event = admit_document(item, transport="http", max_bytes=gate.max_event_bytes)
+            event = admit_decoded(
+                item.document,
+                size=item.size,
+                problems=item.problems,
+                transport="http",
+                max_bytes=gate.max_event_bytes,
+            )
         except Rejection as rejection:
-            results[index] = {"status": "rejected", **rejection.as_dict()}
+            verdicts.append({"status": "rejected", **rejection.as_dict()})
             continue
-        if (refusal_body := source_error(event, source)) is not None:
-            results[index] = refusal_body
-            continue
-        valid.append((index, event))
+        refusal_body = source_error(event, source)
+        verdicts.append(event if refusal_body is None else refusal_body)
+    return verdicts
+
+
+async def record_batch(gate: Gate, verdicts: list[Verdict]) -> dict[str, Any]:
+    """Record the admitted events together, and answer item by item (with its index)."""
+    valid = [(index, event) for index, event in enumerate(verdicts) if isinstance(event, Envelope)]
+    results: list[dict[str, Any]] = [v if isinstance(v, dict) else {} for v in verdicts]
     stored = await gate.recorder.append([event for _, event in valid]) if valid else []
     count_outcomes([event for _, event in valid], stored, "http")
     for (index, event), appended in zip(valid, stored, strict=True):

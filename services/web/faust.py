@@ -11,9 +11,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import faust
+from aiohttp.web import HTTPRequestEntityTooLarge
 from faust.web import Request, Response, View
 
-from services.web.routes import Call, Handler, Route
+from services.refusals import Refusal
+from services.web.routes import Call, Handler, Route, refusal
 
 
 def serve(app: faust.App, routes: Sequence[Route]) -> None:
@@ -29,7 +31,11 @@ def serve(app: faust.App, routes: Sequence[Route]) -> None:
 
 def _view(handlers: dict[str, Handler]) -> type[View]:
     async def answer(view: View, request: Request, method: str, path: dict[str, Any]) -> Response:
-        body = await request.read() if method == "POST" else b""
+        try:
+            body = await request.read() if method == "POST" else b""
+        except HTTPRequestEntityTooLarge as exc:  # over the server's body limit: the documented 413
+            reply = refusal(Refusal.TOO_LARGE, f"the body is too large: {exc.text}")
+            return view.bytes(reply.encoded(), content_type=reply.content_type, status=reply.status)
         call = Call(
             path={k: str(v) for k, v in path.items()}, query=request.query, headers=request.headers, body=body
         )

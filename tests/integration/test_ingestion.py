@@ -98,6 +98,33 @@ def test_batch_over_the_limit_is_refused_whole(worker: WorkerProcess) -> None:
     assert response.status_code == 413 and response.json()["reason"] == "too_many_events"
 
 
+def test_a_body_over_the_server_limit_gets_the_documented_json_413(worker: WorkerProcess) -> None:
+    """Over the largest request the server reads (a batch's limit), on either route: JSON, not text."""
+    settings = worker.settings
+    too_big = b"[" + b" " * (settings.max_batch_events * settings.max_event_bytes + 1024) + b"]"
+    for path in ("/v1/events", "/v1/events:batch"):
+        response = worker.post(path, content=too_big, headers=worker.auth("/dialer/test"))
+        assert response.status_code == 413, response.text
+        assert response.headers["content-type"].startswith("application/json")
+        assert (response.json()["status"], response.json()["reason"]) == ("rejected", "too_large")
+
+
+def test_a_dead_lettered_binary_message_without_ce_type_names_the_header(
+    worker: WorkerProcess, kafka: Settings
+) -> None:
+    event = call_logged(unique("evt"))
+    headers = {f"ce_{k}": str(v) for k, v in event.items() if k not in ("data", "type")}
+    value = json.dumps({**event["data"], "notes": unique("no-type")}).encode()
+    kcat(kafka, value, event["subject"], headers)
+
+    def dead() -> list[Any]:
+        records = read_topic_sync(kafka, kafka.topic_deadletter, count=10**6, timeout=3)
+        return [r for r in records if r.value == value]
+
+    (record,) = eventually(dead)
+    assert b"ce_type" in dict(record.headers)["salesledger.message"]
+
+
 def test_api_keys_authenticate_publishers_and_bind_them_to_their_source(worker: WorkerProcess) -> None:
     event = call_logged(unique("evt"))
     anonymous = worker.post("/v1/events", content=encode(event))

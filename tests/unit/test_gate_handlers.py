@@ -4,20 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from events import Envelope
+from events.parse import TIME_WINDOW
+from events.rejection import MAX_REPORTED_ERRORS
 from sales.process import load_process
+from services.admission import admit
 from services.auth.keys import ApiKeys
 from services.gate import http as gate
+from services.ingestor.binding import as_structured
 from services.settings import Settings
 from services.web.routes import Call
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
+from services.writemodel.outcomes import fingerprint
 from services.writemodel.recorder import Recorder
-from tests.samples import call_logged, encode, lead_captured
+from tests.samples import SAMPLES, call_logged, encode, lead_captured
 
 
 @pytest.fixture
@@ -98,3 +107,114 @@ def test_a_bad_batch_is_refused_whole_with_its_reason(
     answer = post(gate.post_batch, gate_, body, key)
     assert answer[0] == status and answer[1]["reason"] == reason and answer[1]["status"] == "rejected"
     assert not woken
+
+
+def test_an_event_time_outside_the_window_is_refused_at_the_gate(bound: Any) -> None:
+    gate_, key, woken = bound
+    now = datetime.now(UTC)
+    too_late = (now + TIME_WINDOW.ahead + timedelta(hours=1)).isoformat()
+    for index, time in enumerate(
+        ["9999-12-31T23:59:59-01:00", "0001-01-01T00:30:00+01:00", "1969-12-31T23:59:59Z", too_late]
+    ):
+        event = call_logged(f"evt-window-{index}", time=time)
+        status, body = post(gate.post_event, gate_, encode(event), key)
+        assert (status, body["reason"]) == (422, "invalid"), body
+        assert [e["field"] for e in body["errors"]] == ["time"]
+        batch = post(gate.post_batch, gate_, json.dumps([event]).encode(), key)[1]
+        (result,) = batch["results"]
+        assert (result["reason"], result["errors"][0]["field"]) == ("invalid", "time")
+    assert not woken
+    in_window = call_logged("evt-window-ok", time=(now + timedelta(hours=1)).isoformat())
+    assert post(gate.post_event, gate_, encode(in_window), key)[0] == 202
+
+
+def test_a_duplicate_key_is_refused_on_the_http_single_and_batch_paths(bound: Any) -> None:
+    gate_, key, woken = bound
+    twice = encode(call_logged("evt-a")).replace(b'"id": "evt-a"', b'"id": "evt-a", "id": "evt-b"')
+    status, body = post(gate.post_event, gate_, twice, key)
+    assert (status, body["reason"], body["errors"][0]["field"]) == (422, "invalid", "id")
+    batch = b"[" + encode(call_logged("evt-c")) + b", " + twice + b"]"
+    status, body = post(gate.post_batch, gate_, batch, key)
+    assert status == 200
+    assert [(r["index"], r["status"]) for r in body["results"]] == [(0, "accepted"), (1, "rejected")]
+    assert body["results"][1]["errors"][0]["field"] == "id"
+    wrapped = b'{"events": [' + twice + b"]}"
+    assert post(gate.post_batch, gate_, wrapped, key)[1]["results"][0]["reason"] == "invalid"
+    named_twice = b'{"events": [], "events": [' + encode(call_logged("evt-d")) + b"]}"
+    assert post(gate.post_batch, gate_, named_twice, key)[0] == 400
+    assert len(woken) == 1  # only evt-c got in
+
+
+def test_a_batch_over_the_request_limit_is_refused_in_json_before_it_is_parsed(
+    bound: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate_, key, _ = bound
+    limit = gate.batch_limit(gate_)
+    monkeypatch.setattr(gate, "split_batch", lambda *_: pytest.fail("an oversized batch was parsed"))
+    status, body = post(gate.post_batch, gate_, b"[" + b"{}," * (limit // 3) + b"{}]", key)
+    assert (status, body["status"], body["reason"]) == (413, "rejected", "too_large")
+    assert str(limit) in body["message"]
+
+
+def test_a_batch_with_too_many_events_is_refused_before_the_rest_is_decoded(bound: Any) -> None:
+    gate_, key, _ = bound
+    # The fourth item is not even JSON: counting stops before it is reached.
+    body = json.dumps([call_logged(f"n{i}") for i in range(4)]).encode()[:-1] + b", {not json]"
+    status, answer = post(gate.post_batch, gate_, body, key)
+    assert (status, answer["reason"]) == (413, "too_many_events")
+
+
+def test_an_event_over_the_event_limit_inside_a_batch_is_refused_alone(bound: Any) -> None:
+    gate_, key, _ = bound
+    big = call_logged("big")
+    big["data"]["notes"] = "é" * 2_000  # 4,000 bytes of UTF-8 in 2,000 characters: over 4,096 in all
+    body_ = json.dumps([big, call_logged("small")], ensure_ascii=False).encode()
+    text = json.dumps(big, ensure_ascii=False)
+    assert len(text) < 4_096 < len(text.encode())
+    status, body = post(gate.post_batch, gate_, body_, key)
+    assert status == 200
+    assert [r["status"] for r in body["results"]] == ["rejected", "accepted"]
+    assert body["results"][0]["reason"] == "too_large"
+
+
+def test_a_large_batch_is_decoded_and_validated_off_the_event_loop(
+    bound: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate_, key, _ = bound
+    threads: list[threading.Thread] = []
+    real = gate.admit_batch
+
+    def spy(*args: Any) -> Any:
+        threads.append(threading.current_thread())
+        return real(*args)
+
+    monkeypatch.setattr(gate, "admit_batch", spy)
+    assert post(gate.post_batch, gate_, json.dumps([call_logged("t1")]).encode(), key)[0] == 200
+    assert threads and threads[0] is not threading.main_thread()
+
+
+def test_validation_errors_in_a_batch_are_capped_per_event(bound: Any) -> None:
+    gate_, key, _ = bound
+    items = [call_logged(f"e{i}", **{f"unknown_{n}": n for n in range(100)}) for i in range(3)]
+    status, body = post(gate.post_batch, gate_, json.dumps(items).encode(), key)
+    assert status == 200
+    for result in body["results"]:
+        assert len(result["errors"]) == MAX_REPORTED_ERRORS + 1
+        assert result["errors"][-1] == {"field": "(more)", "message": "80 more errors not reported"}
+
+
+def test_the_same_event_has_the_same_fingerprint_over_http_batch_and_kafka(bound: Any) -> None:
+    gate_, _, _ = bound
+    deal = json.loads((SAMPLES / "DealWon.v1.json").read_text(encoding="utf-8"))
+    exact = json.dumps(deal).replace('"112500.00"', "12345678901234.5678").encode()
+    single = admit(exact, transport="http", max_bytes=gate_.max_event_bytes)
+    (batched,) = gate.admit_batch(gate_, b"[" + exact + b"]", None)
+    value = json.dumps(deal["data"]).replace('"112500.00"', "12345678901234.5678").encode()
+    headers = [("content-type", b"application/json")]
+    headers += [(f"ce_{k}", str(v).encode()) for k, v in deal.items() if k != "data"]
+    binary = admit(as_structured(value, headers), transport="kafka", max_bytes=gate_.max_event_bytes)
+    structured = admit(as_structured(exact, None), transport="kafka", max_bytes=gate_.max_event_bytes)
+    assert isinstance(batched, Envelope)
+    for event in (single, batched, binary, structured):
+        assert event.data.amount.amount == Decimal("12345678901234.5678")  # type: ignore[attr-defined]
+    assert len({fingerprint(e) for e in (single, batched, binary, structured)}) == 1

@@ -10,7 +10,9 @@ from hypothesis import strategies as st
 
 from events import Reason, Rejection, parse_event, serialize_event
 from events.activities import CallLogged, CallOutcome
-from tests.samples import call_logged, encode, lead_captured
+from events.money import ISO_4217_CODES
+from events.rejection import MAX_MESSAGE_CHARS, MAX_REPORTED_ERRORS, MAX_TEXT_CHARS, MORE_ERRORS_FIELD
+from tests.samples import SAMPLES, call_logged, encode, lead_captured
 
 
 def rejection_of(raw: bytes | str) -> Rejection:
@@ -88,7 +90,7 @@ json_values = (
     st.none()
     | st.booleans()
     | st.integers()
-    | st.floats(allow_nan=False)
+    | st.floats(allow_nan=False, allow_infinity=False)  # NaN and Infinity are not JSON (not_json)
     | st.text(max_size=20)
     | st.lists(st.integers(), max_size=3)
 )
@@ -103,3 +105,74 @@ def test_one_mangled_field_is_rejected_naming_that_field_or_still_valid(name: st
     except Rejection as rejection:
         assert rejection.reason in set(Reason)
         assert any(e.field == name or e.field.startswith(name + ".") for e in rejection.errors), rejection
+
+
+def test_a_currency_not_in_iso_4217_is_refused() -> None:
+    deal = json.loads((SAMPLES / "DealWon.v1.json").read_text(encoding="utf-8"))
+    deal["data"]["amount"]["currency"] = "ZZQ"
+    rejection = rejection_of(json.dumps(deal))
+    assert rejection.reason is Reason.INVALID
+    assert [e.field for e in rejection.errors] == ["data.amount.currency"]
+    assert "ISO 4217" in rejection.errors[0].message
+    for code in ("EUR", "JPY", "CHF", "XAU"):
+        deal["data"]["amount"]["currency"] = code
+        assert parse_event(json.dumps(deal)).data.amount.currency == code  # type: ignore[attr-defined]
+    assert "ZZQ" not in ISO_4217_CODES and {"EUR", "USD", "GBP"} <= ISO_4217_CODES
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"id": "a", "id": "b"}',
+        encode(call_logged()).replace(b'"id": "evt-call-1"', b'"id": "evt-call-1", "id": "evt-call-2"'),
+        encode(call_logged()).replace(b'"outcome": "connected"', b'"outcome": "connected", "outcome": "no"'),
+    ],
+    ids=["bare", "envelope-id", "nested-in-data"],
+)
+def test_a_duplicate_json_key_is_refused_as_ambiguous(raw: bytes) -> None:
+    rejection = rejection_of(raw)
+    assert rejection.reason is Reason.INVALID
+    assert "duplicate keys" in rejection.message or "ambiguous" in rejection.message
+    assert rejection.errors[0].field in {"id", "outcome"}
+
+
+@pytest.mark.parametrize(
+    "number", ["1e99999999999999999999999999", "-1E+99999999999999999999999999", "1e-99999999999999999999999"]
+)
+def test_a_number_with_a_huge_exponent_is_refused_as_invalid(number: str) -> None:
+    raw = encode(call_logged()).replace(b'"duration_seconds": 300', f'"duration_seconds": {number}'.encode())
+    rejection = rejection_of(raw)
+    assert rejection.reason is Reason.INVALID
+    assert "out of range" in rejection.message and "exponent" in rejection.message
+    deal = json.loads((SAMPLES / "DealWon.v1.json").read_text(encoding="utf-8"))
+    text = json.dumps(deal).replace('"112500.00"', number)
+    assert rejection_of(text).reason is Reason.INVALID
+
+
+def test_nan_and_infinity_are_not_json() -> None:
+    for constant in (b"NaN", b"Infinity", b"-Infinity"):
+        raw = encode(call_logged()).replace(b"300", constant)
+        assert rejection_of(raw).reason is Reason.NOT_JSON
+
+
+def test_validation_errors_are_capped_per_event_with_a_count_of_those_left_out() -> None:
+    deal = json.loads((SAMPLES / "DealWon.v1.json").read_text(encoding="utf-8"))
+    deal["data"]["products"] = [{}] * 5_000
+    deal["data"]["x" * 1_000] = "an unknown field with a long name"
+    rejection = rejection_of(json.dumps(deal).encode())
+    assert len(rejection.errors) == MAX_REPORTED_ERRORS + 1
+    assert rejection.errors[-1].field == MORE_ERRORS_FIELD
+    left_out, _, rest = rejection.errors[-1].message.partition(" ")
+    assert rest == "more errors not reported" and int(left_out) >= 5_000 + 1 - MAX_REPORTED_ERRORS
+    assert all(len(e.field) <= MAX_TEXT_CHARS and len(e.message) <= MAX_TEXT_CHARS for e in rejection.errors)
+    assert len(rejection.message) <= MAX_MESSAGE_CHARS and "more" in rejection.message
+    assert len(json.dumps(rejection.as_dict())) < 20_000
+
+
+def test_an_event_without_a_type_says_so() -> None:
+    document = call_logged()
+    del document["type"]
+    rejection = rejection_of(encode(document))
+    assert rejection.reason is Reason.UNKNOWN_TYPE
+    assert "no type" in rejection.message and "None" not in rejection.message
+    assert [e.field for e in rejection.errors] == ["type"]
