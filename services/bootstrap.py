@@ -23,7 +23,7 @@ from services.auth.keys import ApiKeys
 from services.channels import Channels
 from services.contracts import asyncapi_document, event_schemas, openapi_document
 from services.contracts import handlers as contracts
-from services.db import parse_database_url
+from services.db import parse_database_url, private_dir
 from services.gate import http as gate
 from services.gauges.export import BusinessGauges, register_gauges
 from services.ingestor.agent import register_ingestor
@@ -149,6 +149,7 @@ def faust_app(settings: Settings) -> faust.App:
     """The Faust application that hosts the roles: its consumer, producer, web server and timers."""
     faust_tuning.use_idempotent_producer()
     faust_tuning.share_the_interpreter_finely()
+    private_dir(settings.data_dir, tighten=True)  # read-model state: 0700 before Faust fills it
     return faust.App(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],

@@ -20,6 +20,7 @@ every connection of the process honours, ours and eventsourcing's alike.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,66 @@ DEFAULT_POSTGRES_PORT = 5432
 DEFAULT_CONNECT_TIMEOUT = 10
 _SCHEMA = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 _QUERY_KEYS = frozenset({"schema", "connect_timeout"})
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+
+
+def private_dir(path: Path, *, tighten: bool = False) -> Path:
+    """Create `path` and each missing parent with mode 0700 (owner only); return `path`.
+
+    Directories that already exist are left alone (a database may live in a home directory),
+    unless `tighten`: then `path` itself, a directory that is ours alone (the data directory), is
+    set to 0700 too. The mode is set explicitly, so a permissive umask cannot widen it.
+    """
+    missing = []
+    current = path
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    for directory in reversed(missing):
+        try:
+            directory.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:  # created concurrently: whoever made it made it private
+            continue
+        directory.chmod(PRIVATE_DIR_MODE)
+    if tighten and path.is_dir():
+        path.chmod(PRIVATE_DIR_MODE)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """Create `path` (and missing folders, 0700) as an empty 0600 file, or make an existing one 0600.
+
+    An existing file is changed by name only, never opened: closing any descriptor of a SQLite file
+    drops every POSIX lock this process holds on it (SQLite's connections included), which lets
+    another process checkpoint or discard a write-ahead log still in use, losing committed rows.
+    """
+    private_dir(path.parent)
+    if path.exists():
+        path.chmod(PRIVATE_FILE_MODE)
+        return path
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:  # created meanwhile (no descriptor was opened by the failed attempt)
+        path.chmod(PRIVATE_FILE_MODE)
+        return path
+    try:  # new, so no connection of ours has it open: this descriptor is the only one
+        os.fchmod(fd, PRIVATE_FILE_MODE)
+    finally:
+        os.close(fd)
+    return path
+
+
+def private_sqlite(path: Path) -> Path:
+    """The SQLite file `path`, created 0600 before SQLite opens it (its -wal/-shm files then take the
+    same mode); existing ones, from an older version, are made 0600 too."""
+    private_file(path)
+    for suffix in SQLITE_SIDE_FILES:
+        side = Path(f"{path}{suffix}")
+        if side.exists():
+            side.chmod(PRIVATE_FILE_MODE)
+    return path
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,9 +317,10 @@ def prepare_database(config: DatabaseConfig) -> None:
     """Create what must exist before the first table: the SQLite file's folder, the PostgreSQL schema.
 
     eventsourcing creates its tables (CREATE_TABLE) but neither of these, and fails obscurely without.
+    The SQLite file (API key hashes, every stored event) is created 0600 and missing folders 0700.
     """
     if isinstance(config, SqliteConfig):
-        config.path.parent.mkdir(parents=True, exist_ok=True)
+        private_sqlite(config.path)
     elif config.schema:
         from psycopg import sql
 

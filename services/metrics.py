@@ -41,6 +41,12 @@ RELAYED = Counter(
     "Events copied from the event store onto the canonical topic.",
     registry=REGISTRY,
 )
+RELAY_IMPOSSIBLE_TAILS = Counter(
+    "salesledger_relay_impossible_tails_total",
+    "Records at a partition's end that claim to come from this store's relay but cannot have "
+    "(forged or foreign): refused at start-up, never a reason to skip a row.",
+    registry=REGISTRY,
+)
 RELAY_POSITION = Gauge(
     "salesledger_relay_position",
     "Intake sequence number of the last event the relay has on Kafka.",

@@ -8,17 +8,35 @@ Nothing here connects to anything: settings are read once, at start-up, by the p
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "SALESLEDGER_"
 ROLES = ("gate", "ingestor", "relay", "projector", "queries")
 """What a worker can do (`services.bootstrap`): each a room of `services/` with one entry function."""
 CACHE_ROOT = Path.home() / ".cache" / "salesledger"
+REDACTED = "***"
+SECRET_NAME = re.compile(r"(^|_)(password|passwd|secret|token|credentials?|private_key)($|_)")
+"""Fields whose whole value is a secret, by name (besides any `SecretStr` field)."""
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^\s:/@]*):\S*@")
+"""``scheme://user:password@``; greedy up to the last ``@``, as URL parsers split the host off."""
+
+
+def redact_url(text: str) -> str:
+    """`text` with the password of every URL in it masked: ``postgresql://user:***@host/db``."""
+    return _URL_PASSWORD.sub(lambda m: f"{m['head']}:{REDACTED}@", text)
+
+
+def shown(name: str, value: Any) -> str:
+    """A setting's value as it may be printed or logged: secrets and URL passwords masked."""
+    if isinstance(value, SecretStr) or (SECRET_NAME.search(name) and value not in (None, "")):
+        return REDACTED
+    return redact_url(str(value))
 
 
 class Settings(BaseSettings):
@@ -113,6 +131,7 @@ class Settings(BaseSettings):
     # --- Intake store and relay ----------------------------------------------------------------
     database_url: str = Field(
         "sqlite:///.data/salesledger.sqlite3",
+        repr=False,  # may hold the PostgreSQL password: `shown` masks it wherever settings are printed
         description="Event store and API keys: `sqlite:///<path>` (relative), `sqlite:////<abs path>` or "
         "`postgresql://user:password@host:port/dbname[?schema=name]`.",
     )
@@ -178,16 +197,19 @@ def get_settings() -> Settings:
 
 
 def settings_table(settings: Settings | None = None) -> str:
-    """Markdown table of every setting: its variable, default, description (and current value)."""
+    """Markdown table of every setting: its variable, default, description (and current value).
+
+    Secrets never appear: values and defaults go through `shown` (passwords in URLs, secret fields).
+    """
     rows = [
         "| Variable | Default | Description |" + (" Current |" if settings else ""),
         "| --- | --- | --- |" + (" --- |" if settings else ""),
     ]
     for name, field in Settings.model_fields.items():
-        default = str(field.default).replace(str(Path.home()), "~")
+        default = shown(name, field.default).replace(str(Path.home()), "~")
         row = f"| `{ENV_PREFIX}{name.upper()}` | `{default}` | {field.description or ''} |"
         if settings is not None:
-            row += f" `{getattr(settings, name)}` |"
+            row += f" `{shown(name, getattr(settings, name))}` |"
         rows.append(row)
     return "\n".join(rows)
 

@@ -76,7 +76,7 @@ class _Sqlite:
     """One shared connection, serialised by a lock (sqlite3 objects are not thread-safe)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        prepare_database(SqliteConfig(path))  # the file 0600: it holds every key's hash
         self._lock = threading.Lock()
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")

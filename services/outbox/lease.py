@@ -23,7 +23,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from services.db import DatabaseConfig, PostgresConfig, advisory_key
+from services.db import PRIVATE_FILE_MODE, DatabaseConfig, PostgresConfig, advisory_key, private_dir
 
 if TYPE_CHECKING:
     from psycopg import Connection
@@ -54,9 +54,11 @@ class RelayLease:
     def try_acquire(self) -> bool:
         if self._fd is not None:
             return True
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        private_dir(self.path.parent)
+        # 0600: another local user who could open the file could take the lock and stop the relay.
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, PRIVATE_FILE_MODE)
         try:
+            os.fchmod(fd, PRIVATE_FILE_MODE)  # also one made by an older version
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)

@@ -20,6 +20,8 @@ from typing import Protocol
 
 from rocksdict import Options, Rdict, WriteBatch
 
+from services.db import private_dir
+
 CHANGELOG_OFFSET = b"\x00changelog-offset"
 """Reserved key (never a partial: partial keys start with a read-model name) of the store's offset."""
 
@@ -96,7 +98,7 @@ class RocksStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path)  # 0700, as are the missing folders above it under the data directory
         self._db = Rdict(str(path), options=_options())
         stored = self._db.get(CHANGELOG_OFFSET)
         self._offset = int(stored) if stored is not None else -1
@@ -135,6 +137,7 @@ class RocksStore:
     def destroy(self) -> None:
         self._db.close()
         shutil.rmtree(self.path, ignore_errors=True)
+        private_dir(self.path)
         self._db = Rdict(str(self.path), options=_options())
         self._offset = -1
 

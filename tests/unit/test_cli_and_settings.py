@@ -44,3 +44,45 @@ def test_every_setting_is_documented() -> None:
 def test_config_command_prints_effective_values(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["config"]) == 0
     assert "`SALESLEDGER_WEB_PORT`" in capsys.readouterr().out
+
+
+SECRET = "s3cr3t-Pa55"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"postgresql://ada:{SECRET}@db.example:5432/sales",
+        f"postgres://ada:{SECRET}@db.example/sales?schema=ledger&connect_timeout=3",
+        f"postgresql://ada:{SECRET}%40x@[::1]:5432/sales",  # an encoded @ in the password
+        f"postgresql://ada:{SECRET}@x@db.example/sales",  # an unencoded one: split at the last @
+    ],
+)
+def test_salesledger_config_never_prints_the_postgresql_password(url: str) -> None:
+    """Issue 12, "`salesledger config` prints the PostgreSQL password": the real CLI, env var set."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SALESLEDGER_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-m", "services.cli", "config"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert SECRET not in done.stdout + done.stderr
+    assert "://ada:***@" in done.stdout
+
+
+def test_settings_are_shown_with_every_secret_masked() -> None:
+    from pydantic import SecretStr
+
+    from services.settings import redact_url, shown
+
+    settings = Settings(database_url=f"postgresql://ada:{SECRET}@db/sales")
+    assert SECRET not in repr(settings) and SECRET not in str(settings)
+    assert SECRET not in settings_table(settings)
+    assert redact_url(f"postgresql://ada:{SECRET}@db/sales") == "postgresql://ada:***@db/sales"
+    assert redact_url("sqlite:///.data/x.sqlite3") == "sqlite:///.data/x.sqlite3"
+    assert shown("kafka_sasl_password", "hunter2") == "***"
+    assert shown("api_token", "t") == "***" and shown("anything", SecretStr("t")) == "***"
+    assert shown("require_api_keys", True) == "True" and shown("kafka_sasl_password", None) == "None"

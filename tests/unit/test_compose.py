@@ -40,7 +40,7 @@ def test_every_environment_variable_is_a_real_setting_with_a_valid_value(name: s
 def test_worker_port_matches_its_setting_and_prometheus_target() -> None:
     worker = OURS["worker"]
     port = worker["environment"]["SALESLEDGER_WEB_PORT"]
-    assert f"{port}:{port}" in worker["ports"]
+    assert f"127.0.0.1:{port}:{port}" in worker["ports"]
     scrape = yaml.safe_load((ROOT / "services" / "prometheus.yml").read_text())
     targets = [t for job in scrape["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]]
     assert f"worker:{port}" in targets
@@ -60,3 +60,61 @@ def test_the_image_copies_every_package_the_project_installs() -> None:
     dockerfile = (ROOT / "services" / "Dockerfile").read_text()
     copied = {line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")}
     assert packages <= copied, f"the image lacks {sorted(packages - copied)}"
+
+
+def published_ports(service: dict[str, Any]) -> list[tuple[str | None, str]]:
+    """(host address or None for every interface, the rest) of each published port, short or long form."""
+    out: list[tuple[str | None, str]] = []
+    for port in service.get("ports", []):
+        if isinstance(port, dict):
+            out.append((port.get("host_ip"), f"{port.get('published')}:{port.get('target')}"))
+            continue
+        parts = str(port).split(":")
+        out.append(
+            (":".join(parts[:-2]) or None, ":".join(parts[-2:])) if len(parts) >= 3 else (None, str(port))
+        )
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(COMPOSE["services"]))
+def test_docker_compose_publishes_ports_on_loopback_only(name: str) -> None:
+    """Issue 12: the worker's internal endpoints, /metrics, Faust's /router/ and /table/, and
+    Prometheus were published on every interface."""
+    for host, port in published_ports(COMPOSE["services"][name]):
+        assert host == "127.0.0.1", f"{name} publishes {port} on every interface"
+
+
+def test_only_the_api_and_prometheus_are_published_and_kafka_is_not() -> None:
+    published = {name for name, svc in COMPOSE["services"].items() if svc.get("ports")}
+    assert published == {"worker", "prometheus"}
+
+
+def _uid(user: str) -> str:
+    return user.split(":", 1)[0]
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_docker_compose_runs_our_services_as_a_non_root_user(name: str) -> None:
+    """Issue 12: the containers ran as root."""
+    user = str(OURS[name].get("user", ""))
+    assert user and _uid(user) not in {"0", "root"}, f"{name} runs as root"
+    dockerfile = (ROOT / "services" / "Dockerfile").read_text().splitlines()
+    users = [line.split()[1] for line in dockerfile if line.startswith("USER ")]
+    assert users and _uid(users[-1]) not in {"0", "root"}, "the image's last USER is root"
+    assert _uid(users[-1]) == _uid(user)
+
+
+def test_the_non_root_worker_keeps_its_database_and_state_in_the_volume_it_owns() -> None:
+    worker = OURS["worker"]
+    env = worker["environment"]
+    volume_paths = [v.split(":")[1] for v in worker["volumes"]]
+    assert env["SALESLEDGER_DATA_DIR"] in volume_paths
+    database = Settings(database_url=env["SALESLEDGER_DATABASE_URL"]).database_path
+    assert database.is_absolute() and database.parent == Path(env["SALESLEDGER_DATA_DIR"])
+    dockerfile = (ROOT / "services" / "Dockerfile").read_text()
+    assert f"chown 10001:10001 {env['SALESLEDGER_DATA_DIR']}" in dockerfile
+
+
+def test_prometheus_does_not_run_as_root() -> None:
+    user = str(COMPOSE["services"]["prometheus"].get("user", ""))
+    assert user and _uid(user) not in {"0", "root"}
