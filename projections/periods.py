@@ -32,13 +32,15 @@ from zoneinfo import ZoneInfo
 
 PeriodKind = Literal["day", "week", "month", "quarter", "year"]
 PERIOD_KINDS: tuple[str, ...] = get_args(PeriodKind)
+FIRST_YEAR, LAST_YEAR = 1970, 9998
+"""The years period keys may name (`period_days` refuses others)."""
 
 _KEY_PATTERNS: tuple[tuple[PeriodKind, re.Pattern[str]], ...] = (
-    ("day", re.compile(r"(\d{4})-(\d{2})-(\d{2})")),
-    ("week", re.compile(r"(\d{4})-W(\d{2})")),
-    ("month", re.compile(r"(\d{4})-(\d{2})")),
-    ("quarter", re.compile(r"(\d{4})-Q([1-4])")),
-    ("year", re.compile(r"(\d{4})")),
+    ("day", re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})")),
+    ("week", re.compile(r"([0-9]{4})-W([0-9]{2})")),
+    ("month", re.compile(r"([0-9]{4})-([0-9]{2})")),
+    ("quarter", re.compile(r"([0-9]{4})-Q([1-4])")),
+    ("year", re.compile(r"([0-9]{4})")),
 )
 
 
@@ -106,11 +108,16 @@ def _parse(key: str) -> tuple[PeriodKind, date, date]:
     for kind, pattern in _KEY_PATTERNS:
         match = pattern.fullmatch(key)
         if match is not None:
+            if not FIRST_YEAR <= int(match.group(1)) <= LAST_YEAR:
+                break
             try:
                 return (kind, *_span(kind, tuple(int(group) for group in match.groups())))
             except ValueError:
                 break
-    raise ValueError(f"{key!r} is not a period key (2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026)")
+    raise ValueError(
+        f"{key!r} is not a period key (2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026;"
+        f" years {FIRST_YEAR} to {LAST_YEAR})"
+    )
 
 
 def _span(kind: PeriodKind, parts: tuple[int, ...]) -> tuple[date, date]:

@@ -36,7 +36,7 @@ from services.queries import drilldown, statements, what_if
 from services.queries import handlers as queries
 from services.queries.fanout import PARTIALS, FannedOut, own_partials
 from services.settings import Settings
-from services.web.faust import serve
+from services.web.faust import bounded_app, serve
 from services.web.health import health
 from services.web.routes import Route
 from services.writemodel.application import WriteModel
@@ -150,7 +150,7 @@ def faust_app(settings: Settings) -> faust.App:
     faust_tuning.use_idempotent_producer()
     faust_tuning.share_the_interpreter_finely()
     private_dir(settings.data_dir, tighten=True)  # read-model state: 0700 before Faust fills it
-    return faust.App(
+    return bounded_app(settings.web_max_connections)(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
         datadir=str(settings.data_dir),
@@ -159,7 +159,11 @@ def faust_app(settings: Settings) -> faust.App:
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,
-        web_application_options={"client_max_size": settings.max_batch_events * settings.max_event_bytes + 1},
+        web_application_options={
+            "client_max_size": settings.max_batch_events * settings.max_event_bytes + 1,
+            # aiohttp closes a connection idle this long, also one that never completes a request head
+            "handler_args": {"keepalive_timeout": settings.web_header_timeout},
+        },
         topic_partitions=settings.topic_partitions,
         topic_replication_factor=settings.topic_replication_factor,
         consumer_auto_offset_reset="earliest",

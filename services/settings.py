@@ -106,6 +106,18 @@ class Settings(BaseSettings):
     )
     web_host: str = Field("127.0.0.1", description="HTTP address the worker binds.")
     web_port: int = Field(6066, description="HTTP port of the worker (API, queries, /metrics).")
+    web_header_timeout: float = Field(
+        15.0,
+        gt=0,
+        le=3600,
+        description="Seconds a connection may go without a complete request head (from when it opens, "
+        "and between requests on a kept-alive connection) before the worker closes it.",
+    )
+    web_max_connections: int = Field(
+        1000,
+        ge=1,
+        description="Open HTTP connections a worker holds; past it, a new one is answered 503 and closed.",
+    )
     log_level: str = Field("info", description="Log level of Salesledger processes.")
     roles: str = Field(
         ",".join(ROLES),

@@ -60,7 +60,9 @@ KNOWN_AT_REFUSED = query_parameter(
 )
 
 PERIOD_PARAMETER = query_parameter(
-    "period", "2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026 (default: this quarter).", {"type": "string"}
+    "period",
+    "2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026, of a year from 1970 to 9998 (default: this quarter).",
+    {"type": "string"},
 )
 
 
@@ -96,7 +98,9 @@ def query_paths() -> Json:
                 PIPELINE_AS_OF,
                 KNOWN_AT_REFUSED,
                 query_parameter(
-                    "stuck_after_days", "Days without a stage change (default 14).", {"type": "string"}
+                    "stuck_after_days",
+                    "Days without a stage change: 1 to 3650 (default 14).",
+                    {"type": "string"},
                 ),
             ],
         ),
@@ -120,7 +124,12 @@ def query_paths() -> Json:
             "One KPI ranked across reps or teams",
             {"200": response("The ranking.", "Leaderboard"), "400": response("A bad parameter.", "BadQuery")},
             parameters=[
-                query_parameter("kpi", "The KPI to rank by, e.g. won_revenue.EUR.", {"type": "string"}),
+                query_parameter(
+                    "kpi",
+                    "The KPI to rank by: a key of the KPI report (docs/kpis.md), e.g. win_rate or"
+                    " won_revenue.EUR (money KPIs: <name>.<ISO 4217 currency>).",
+                    {"type": "string"},
+                ),
                 query_parameter("by", "rep (default) or team.", {"enum": ["rep", "team"]}),
                 PERIOD_PARAMETER,
                 KPI_AS_OF,

@@ -11,8 +11,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections.kpi_parts import kpi_value
 from projections.kpi_scope import KpiValue, Membership, Scope
-from projections.kpis import kpi_report, prepare, report_of
+from projections.kpis import kpi_report, prepare
 from projections.periods import period_days
 from sales.process import ProcessConfig
 
@@ -97,7 +98,8 @@ def leaderboard_of(
 ) -> dict[str, Any]:
     """One KPI ranked across reps or teams: highest first, ties by id, undefined values last.
 
-    Teams ranked are those any rep belonged to on the period's first or last day.
+    Teams ranked are those any rep belonged to on the period's first or last day. Only ``kpi``
+    is computed for each (`projections.kpi_parts.kpi_value`: the same value as the full report's).
     """
     first, last = period_days(period)
     prepared = prepare(book, process)  # the deals' paths once, not once per rep or team
@@ -106,7 +108,7 @@ def leaderboard_of(
     ranking = []
     for scope_id in sorted(i for i in ids if i):
         scope = Scope("rep" if by == "rep" else "team", scope_id)
-        value = report_of(prepared, scope, period, membership_of(state)).get(kpi)
+        value = kpi_value(prepared, scope, period, membership_of(state), kpi)
         ranking.append({"id": scope_id, **(asdict(value) if value else {"value": None})})
     ranking.sort(key=lambda row: (row["value"] is None, -(row["value"] or 0), row["id"]))
     return {"kpi": kpi, "by": by, "period": period, "ranking": ranking}

@@ -71,10 +71,7 @@ def checked(query: Mapping[str, str]) -> None:
 
 
 def limit_of(query: Mapping[str, str]) -> int:
-    raw = query.get("limit", str(DEFAULT_LIMIT))
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise BadQuery(f"limit: a whole number from 1 to {MAX_LIMIT}")
-    return int(raw)
+    return params.whole_number(query, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT)
 
 
 # --- pure answers -------------------------------------------------------------------------------

@@ -4,6 +4,11 @@ Times in queries are event times, except ``known_at``, a recorded time ("what th
 then"). ``as_of`` (ISO 8601 with a time zone) is the instant the pipeline is looked at and
 defaults to now; ``period`` defaults to the current quarter. "Now" is read here, at the edge,
 never inside a fold.
+
+Bounds (docs/api.md): instants and periods lie in the years 1970 to 9998
+(`projections.periods.FIRST_YEAR`, `LAST_YEAR`: a period's end, and an instant on any wall clock,
+stay representable); whole numbers are ASCII digits only (``str.isdigit`` accepts ``٣`` and
+``²``), within the range each parameter states. Anything else is a `BadQuery` naming the parameter.
 """
 
 from __future__ import annotations
@@ -12,8 +17,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from projections import pipeline
+from projections.kpi_parts import VALID_NAMES, kpi_part
 from projections.kpi_scope import Scope, ScopeKind
-from projections.periods import period_days, period_key
+from projections.periods import FIRST_YEAR, LAST_YEAR, period_days, period_key
+from sales.process import ProcessConfig
 
 GROUPINGS: Mapping[str, pipeline.GroupBy] = {
     "stage": "stage",
@@ -23,6 +30,11 @@ GROUPINGS: Mapping[str, pipeline.GroupBy] = {
 }
 SCOPES: Mapping[str, ScopeKind] = {"org": "org", "rep": "rep", "team": "team", "territory": "territory"}
 RANKINGS = ("rep", "team")
+STUCK_AFTER_DAYS = (1, 3650)
+"""The range of ``stuck_after_days``."""
+EARLIEST = datetime(FIRST_YEAR, 1, 1, tzinfo=UTC)
+LATEST = datetime(LAST_YEAR + 1, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
+"""The instants a query may name (``as_of``, ``known_at``, ...)."""
 
 
 class BadQuery(ValueError):
@@ -30,16 +42,7 @@ class BadQuery(ValueError):
 
 
 def as_of(query: Mapping[str, str], now: datetime | None = None) -> datetime:
-    raw = query.get("as_of")
-    if not raw:
-        return now or datetime.now(UTC)
-    try:
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise BadQuery("as_of: not an ISO 8601 date-time") from None
-    if at.utcoffset() is None:
-        raise BadQuery("as_of: needs a time zone")
-    return at
+    return instant(query, "as_of") or now or datetime.now(UTC)
 
 
 def instant(query: Mapping[str, str], name: str) -> datetime | None:
@@ -54,7 +57,23 @@ def instant(query: Mapping[str, str], name: str) -> datetime | None:
         raise BadQuery(f"{name}: not an ISO 8601 date-time") from None
     if at.utcoffset() is None:
         raise BadQuery(f"{name}: needs a time zone")
+    try:
+        in_utc = at.astimezone(UTC)
+    except OverflowError:
+        in_utc = None
+    if in_utc is None or not EARLIEST <= in_utc <= LATEST:
+        raise BadQuery(f"{name}: an instant from {EARLIEST.isoformat()} to {LATEST.isoformat()}")
     return at
+
+
+def whole_number(query: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number of ASCII digits from ``low`` to ``high`` (``default`` when absent)."""
+    raw = query.get(name)
+    if raw is None or raw == "":
+        return default
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(high)) or not low <= int(raw) <= high:
+        raise BadQuery(f"{name}: a whole number from {low} to {high}")
+    return int(raw)
 
 
 def group_by(query: Mapping[str, str]) -> pipeline.GroupBy:
@@ -65,10 +84,7 @@ def group_by(query: Mapping[str, str]) -> pipeline.GroupBy:
 
 
 def stuck_after(query: Mapping[str, str]) -> timedelta:
-    days = query.get("stuck_after_days", "14")
-    if not days.isdigit():
-        raise BadQuery("stuck_after_days: a whole number of days")
-    return timedelta(days=int(days))
+    return timedelta(days=whole_number(query, "stuck_after_days", 14, *STUCK_AFTER_DAYS))
 
 
 def scope(query: Mapping[str, str]) -> Scope:
@@ -86,15 +102,21 @@ def period(query: Mapping[str, str], timezone: str, now: datetime | None = None)
     try:
         period_days(key)
     except ValueError:
-        raise BadQuery("period: like 2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026") from None
+        raise BadQuery(
+            f"period: like 2026-11-02, 2026-W45, 2026-11, 2026-Q4 or 2026, of a year from {FIRST_YEAR}"
+            f" to {LAST_YEAR}"
+        ) from None
     return str(key)
 
 
-def ranking(query: Mapping[str, str]) -> tuple[str, str]:
-    """The KPI to rank by and whether reps or teams are ranked."""
+def ranking(query: Mapping[str, str], process: ProcessConfig) -> tuple[str, str]:
+    """The KPI to rank by (a name a KPI report has, `projections.kpi_parts`) and whether reps or
+    teams are ranked."""
     kpi, by = query.get("kpi"), query.get("by", "rep")
     if not kpi:
         raise BadQuery("kpi: the KPI to rank by, e.g. won_revenue.EUR or win_rate")
+    if kpi_part(kpi, process) is None:
+        raise BadQuery(f"kpi: no KPI is named {kpi[:100]!r}; the names are {VALID_NAMES}")
     if by not in RANKINGS:
         raise BadQuery("by: rep or team")
     return kpi, by

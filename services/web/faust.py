@@ -2,20 +2,101 @@
 
 The only module that knows Faust's `View` classes: each path becomes one view whose methods turn
 the framework's request into a `Call` and the handler's `Reply` into a response.
+
+It also bounds what slow or numerous clients can hold (docs/api.md, "Limits"):
+
+- a header-read timeout: aiohttp's ``keepalive_timeout`` (set through Faust's
+  ``web_application_options`` ``handler_args``, `services.bootstrap.faust_app`) closes a
+  connection that has not completed a request head that many seconds after it opened or after its
+  last response (``SALESLEDGER_WEB_HEADER_TIMEOUT``);
+- a connection cap: Faust exposes none, so `bounded_app` gives the worker a web driver whose TCP
+  site answers a connection past ``SALESLEDGER_WEB_MAX_CONNECTIONS`` with a 503 JSON body and
+  closes it, before aiohttp parses anything.
+
+Not bounded here: the time a client may take to send a request *body* once its head is in (the
+body size is bounded by ``client_max_size``).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 import faust
-from aiohttp.web import HTTPRequestEntityTooLarge
+from aiohttp.web import BaseSite, HTTPRequestEntityTooLarge, TCPSite
 from faust.web import Request, Response, View
+from faust.web.drivers.aiohttp import Web as AiohttpWeb
 
-from services.refusals import Refusal
+from services.refusals import Refusal, refused
+from services.web.encoding import json_bytes
 from services.web.routes import Call, Handler, Route, refusal
+
+_BUSY_BODY = json_bytes(refused(Refusal.INTERNAL_ERROR, "the worker holds too many connections; retry later"))
+BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    b"Content-Length: %d\r\n\r\n%b" % (len(_BUSY_BODY), _BUSY_BODY)
+)
+"""The whole answer to a connection over the cap."""
+
+
+class _Busy(asyncio.Protocol):
+    """A connection over the cap: answered 503 and closed, whatever it sends."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.WriteTransport)
+        transport.write(BUSY)
+        transport.close()
+
+
+class CappedSite(TCPSite):
+    """aiohttp's TCP site, holding at most ``max_connections`` connections at once."""
+
+    def __init__(self, *args: Any, max_connections: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_connections = max_connections
+
+    async def start(self) -> None:  # TCPSite.start, with the protocol factory capped
+        await BaseSite.start(self)
+        server = self._runner.server
+        assert server is not None
+        cap = self.max_connections
+
+        def protocol() -> asyncio.BaseProtocol:
+            return server() if len(server.connections) < cap else _Busy()
+
+        self._server = await asyncio.get_running_loop().create_server(
+            protocol,
+            self._host,
+            self._port,
+            ssl=self._ssl_context,
+            backlog=self._backlog,
+            reuse_address=self._reuse_address,
+            reuse_port=self._reuse_port,
+        )
+
+
+def bounded_app(max_connections: int) -> type[faust.App]:
+    """A `faust.App` class whose web server holds at most ``max_connections`` connections (the
+    header timeout is aiohttp's ``keepalive_timeout``, passed in the app's web options)."""
+
+    class BoundedWeb(AiohttpWeb):
+        def _new_transport_tcp(self) -> BaseSite:
+            conf = self.app.conf
+            return CappedSite(
+                self._runner,
+                conf.web_bind,
+                conf.web_port,
+                ssl_context=conf.web_ssl_context,
+                max_connections=max_connections,
+            )
+
+    class BoundedApp(faust.App):
+        def _new_web(self) -> AiohttpWeb:
+            return BoundedWeb(self)
+
+    return BoundedApp
 
 
 def serve(app: faust.App, routes: Sequence[Route]) -> None:

@@ -152,3 +152,24 @@ def test_hostile_bodies_are_refused_as_documented(path: str, body: bytes, worker
     response = worker.post(path, content=body, headers=auth(worker))
     assert str(response.status_code) in DOCUMENT["paths"][path]["post"]["responses"], response.text
     schema[path]["POST"].validate_response(response)
+
+
+@pytest.mark.parametrize(
+    ("path", "named"),
+    [
+        ("/v1/kpis?scope=org&period=9999", "period"),
+        ("/v1/kpis?period=9999-12-31", "period"),
+        ("/v1/forecast?period=9999-W52", "period"),
+        ("/v1/pipeline?stuck_after_days=999999999999", "stuck_after_days"),
+        ("/v1/pipeline?stuck_after_days=%D9%A3", "stuck_after_days"),  # ٣, an Arabic-Indic digit
+        ("/v1/pipeline?as_of=9999-12-31T23:59:59-01:00", "as_of"),
+        ("/v1/leaderboards?kpi=nope", "kpi"),
+        ("/v1/statements/rep-1/9999-W52", "period"),
+    ],
+)
+def test_issue_12_out_of_range_parameters_are_bad_query_on_a_live_worker(
+    path: str, named: str, worker: WorkerProcess
+) -> None:
+    response = worker.get(path)
+    assert response.status_code == 400, response.text
+    assert response.json()["reason"] == "bad_query" and response.json()["message"].startswith(f"{named}:")
