@@ -180,9 +180,11 @@ def kcat(settings: Settings, value: bytes, key: str, headers: dict[str, str] | N
 def replayed_pipeline_and_funnel(
     events: Sequence[Envelope], process: ProcessConfig, as_of: str, group_by: pipeline.GroupBy
 ) -> tuple[list[Any], dict[str, Any]]:
-    """What `/v1/pipeline` (rows) and `/v1/funnel` must answer, from the pure folds over ``events``."""
-    deals = pipeline.deal_views(pipeline.fold(events, process).values(), process).values()
+    """What `/v1/pipeline?as_of=...` (rows: the pipeline of what had happened by then) and
+    `/v1/funnel` (everything so far) must answer, from the pure folds over ``events``."""
     at = datetime.fromisoformat(as_of)
+    happened = [event for event in events if event.time <= at]
+    deals = pipeline.deal_views(pipeline.fold(happened, process).values(), process).values()
     rows = pipeline.pipeline_summary(deals, org.fold(events), process, at, group_by, timedelta(days=14))
     report = funnel.funnel_report(funnel.total(funnel.fold(events, process).values(), process), process)
     return jsonable([asdict(row) for row in rows]), jsonable(asdict(report))
