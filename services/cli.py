@@ -72,14 +72,15 @@ def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
     else:
         for key in keys.list():
             state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
-            print(f"{key.key_id}\t{key.source}\tcreated {key.created_at}\t{state}")
+            label = f"\t{key.label}" if key.label else ""
+            print(f"{key.key_id}\t{key.source}\tcreated {key.created_at}\t{state}{label}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from services.runner import feed_demo
 
-    asyncio.run(feed_demo(settings, count=args.count))  # creates a demo key in the local database
+    asyncio.run(feed_demo(settings, count=args.count))  # replaces the demo key in the local database
     return 0
 
 

@@ -14,8 +14,10 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 from datetime import date
 from types import FrameType
+from typing import Any
 
 import aiohttp
 from aiokafka import AIOKafkaProducer
@@ -47,9 +49,33 @@ async def wait_until_ready(settings: Settings, timeout: float = 120.0) -> None:
     raise TimeoutError(f"worker at {base_url(settings)} not ready after {timeout:.0f}s")
 
 
+DEMO_KEY_LABEL = "demo"
+"""The label of the keys the demo mints for itself (`salesledger keys list` shows it)."""
+
+
+def demo_keys(settings: Settings, sources: Iterable[str]) -> dict[str, str]:
+    """A fresh demo key per source, replacing the previous run's (so the key store does not grow
+    with every `make run`). Keys created with `salesledger keys create` are never touched."""
+    keys = ApiKeys.from_url(settings.database_url)
+    try:
+        return keys.rotate(DEMO_KEY_LABEL, sources)
+    finally:
+        keys.close()
+
+
 def demo_key(settings: Settings) -> str:
-    """A fresh API key for the demo source (printed by `run`, so users can publish too)."""
-    return ApiKeys.from_url(settings.database_url).create(DEMO_SOURCE)
+    """The API key for the demo source (printed by `run`, so users can publish too)."""
+    return demo_keys(settings, [DEMO_SOURCE])[DEMO_SOURCE]
+
+
+def simulated_history(reps: int = 8, leads: int = 60) -> list[dict[str, Any]]:
+    """The seeded quarter `run` feeds (services.simulator), as CloudEvents documents in time order."""
+    return list(simulate(seed=2026, reps=reps, leads=leads, start=date(2026, 7, 6), weeks=13))
+
+
+def history_keys(settings: Settings, documents: Iterable[dict[str, Any]]) -> dict[str, str]:
+    """A demo key for each source of the simulated history (replacing the previous run's)."""
+    return demo_keys(settings, {document["source"] for document in documents})
 
 
 async def feed_demo(settings: Settings, count: int = 30, key: str | None = None) -> None:
@@ -77,9 +103,8 @@ async def feed_demo(settings: Settings, count: int = 30, key: str | None = None)
 async def feed_simulated_history(settings: Settings, reps: int = 8, leads: int = 60) -> int:
     """A seeded quarter of a small sales org (services.simulator) over HTTP batches, in time order,
     each source with its own API key, so the pipeline, funnel and KPIs have something to show."""
-    documents = list(simulate(seed=2026, reps=reps, leads=leads, start=date(2026, 7, 6), weeks=13))
-    keys = ApiKeys.from_url(settings.database_url)
-    auth = {source: f"Bearer {keys.create(source)}" for source in {d["source"] for d in documents}}
+    documents = simulated_history(reps, leads)
+    auth = {source: f"Bearer {key}" for source, key in history_keys(settings, documents).items()}
     async with aiohttp.ClientSession() as http:
         for document in documents:  # one at a time: sources interleave and the story's order matters
             headers = {"Authorization": auth[document["source"]]}

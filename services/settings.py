@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,10 +40,41 @@ def shown(name: str, value: Any) -> str:
     return redact_url(str(value))
 
 
+PeerEntry = tuple[str | None, str, int | None]
+"""An allowed peer: (scheme or None for http and https, host, port or None for any port)."""
+
+
+def peer_allowlist(text: str) -> tuple[PeerEntry, ...]:
+    """`SALESLEDGER_PEER_URLS` parsed: each entry ``host``, ``host:port`` or ``http[s]://host[:port]``."""
+    entries: list[PeerEntry] = []
+    for raw in (item.strip() for item in text.split(",")):
+        if not raw:
+            continue
+        scheme = None
+        rest = raw
+        if "://" in raw:
+            scheme, rest = raw.split("://", 1)
+            scheme = scheme.lower()
+            if scheme not in ("http", "https"):
+                raise ValueError(f"peer_urls: {raw!r} is not http or https")
+        parts = urlsplit(f"//{rest.rstrip('/')}")
+        try:
+            port = parts.port
+        except ValueError as exc:
+            raise ValueError(f"peer_urls: {raw!r} has a bad port") from exc
+        if not parts.hostname or parts.username or parts.password or parts.path or parts.query:
+            raise ValueError(f"peer_urls: {raw!r} is not host, host:port or http[s]://host[:port]")
+        entries.append((scheme, parts.hostname.lower(), port))
+    return tuple(entries)
+
+
 class Settings(BaseSettings):
     """Process configuration; see ``docs/configuration.md`` for each variable."""
 
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, hide_input_in_errors=True
+    )
+    """Errors name the setting and the rule, never the value given (it may be a secret)."""
 
     # --- Kafka -------------------------------------------------------------------------------
     kafka_bootstrap_servers: str = Field(
@@ -126,6 +158,33 @@ class Settings(BaseSettings):
         + " (all by default; `queries` needs `projector`, whose partials it serves).",
     )
 
+    # --- Between workers (services.queries.peers) --------------------------------------------
+    peer_secret: SecretStr | None = Field(
+        None,
+        description="Secret shared by the workers of one application (16 characters or more): a worker "
+        "asks its peers for their read-model partials, and answers theirs, only with requests and "
+        "answers signed with it (HMAC-SHA256; the secret itself never crosses the network). Unset: "
+        "this machine's secret, made once in `<data_dir>/peer.secret` (0600), so a worker and the "
+        "audit commands sharing a data directory trust each other with no set-up; workers on "
+        "several machines (or with their own data directories) must set the same secret here.",
+    )
+    peer_urls: str = Field(
+        "127.0.0.1,localhost,[::1]",
+        description="Which peer URLs announced in the projector group a worker may ask, comma-separated: "
+        "`host` (any port), `host:port`, or `http[s]://host[:port]`. Any other URL announced by a group "
+        "member is logged once and ignored. The default (loopback only) suits workers on one machine; "
+        "list the other machines' workers when running on several.",
+    )
+    peer_body_max: int = Field(
+        256 * 1024 * 1024,
+        ge=1024,
+        description="Largest partials answer, in bytes, read from a peer; past it the answer is dropped "
+        "(that peer counts as not answered). Raise it for read models larger than this per worker.",
+    )
+    peer_timeout: float = Field(
+        30.0, gt=0, le=600, description="Seconds a worker waits for a peer's whole partials answer."
+    )
+
     # --- Ingestion ---------------------------------------------------------------------------
     max_event_bytes: int = Field(
         64 * 1024, ge=1024, description="Largest accepted event, in bytes, over HTTP and Kafka."
@@ -171,6 +230,22 @@ class Settings(BaseSettings):
                 "roles: queries needs projector (a worker answers from the partials it projects)"
             )
         return ",".join(role for role in ROLES if role in chosen)
+
+    @field_validator("peer_secret", mode="before")
+    @classmethod
+    def _peer_secret(cls, value: Any) -> Any:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is None or text == "":
+            return None  # an empty variable is unset, never an empty key
+        if not isinstance(text, str) or len(text) < 16:
+            raise ValueError("peer_secret: use 16 characters or more (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("peer_urls")
+    @classmethod
+    def _peer_urls(cls, value: str) -> str:
+        peer_allowlist(value)  # raises on an entry that is not a host, host:port or URL
+        return value
 
     @property
     def role_set(self) -> frozenset[str]:

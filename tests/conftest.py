@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from services import broker
 from services.auth.keys import ApiKeys
@@ -60,6 +61,11 @@ def api_keys(kafka: Settings) -> dict[str, str]:
     return {source: keys.create(source) for source in SAMPLE_SOURCES}
 
 
+PEER_SECRET = SecretStr(f"test-peer-secret-{uuid.uuid4().hex}")
+"""The workers' shared secret in tests (`SALESLEDGER_PEER_SECRET`): every test worker, and the
+audit commands run against them, get it."""
+
+
 def worker_settings(kafka: Settings, tmp: Path, name: str) -> Settings:
     return kafka.model_copy(
         update={
@@ -67,6 +73,7 @@ def worker_settings(kafka: Settings, tmp: Path, name: str) -> Settings:
             "web_port": free_port(),
             "data_dir": tmp / "faust-data",
             "log_level": "info",
+            "peer_secret": PEER_SECRET,
         }
     )
 

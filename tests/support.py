@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import ConsumerRecord
+from pydantic import SecretStr
 
 from events import Envelope
 from projections import funnel, org, pipeline
@@ -41,6 +42,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     """The environment that hands `settings` to a child process (SALESLEDGER_* variables)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("SALESLEDGER_")}
     for name, value in settings.model_dump().items():
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
         if value is not None:
             env[f"SALESLEDGER_{name.upper()}"] = str(value)
     env["PYTHONPATH"] = str(ROOT)

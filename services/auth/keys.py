@@ -18,7 +18,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,9 +44,13 @@ CREATE TABLE IF NOT EXISTS api_keys (
     source TEXT NOT NULL,
     secret_sha256 TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    revoked_at TEXT
+    revoked_at TEXT,
+    label TEXT
 );
 """
+
+# Tables made before keys had labels gain the column (PostgreSQL; SQLite is checked by hand).
+ADD_LABEL = "ALTER TABLE api_keys ADD COLUMN IF NOT EXISTS label TEXT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,7 @@ class ApiKey:
     source: str
     created_at: str
     revoked_at: str | None
+    label: str | None = None
 
 
 def _digest(secret: str) -> str:
@@ -81,6 +86,13 @@ class _Sqlite:
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(api_keys)")}
+        if "label" not in columns:
+            try:
+                self._db.execute("ALTER TABLE api_keys ADD COLUMN label TEXT")
+            except sqlite3.OperationalError as error:  # another process added it meanwhile
+                if "duplicate column" not in str(error):
+                    raise
 
     def run(self, statement: str, params: Sequence[object] = ()) -> tuple[int, Rows]:
         with self._lock:
@@ -111,7 +123,7 @@ class _Postgres:
         )
         try:
             with self._pool.connection() as conn:
-                run_ddl(conn, SCHEMA)
+                run_ddl(conn, SCHEMA, ADD_LABEL)
         except BaseException:
             self._pool.close()
             raise
@@ -146,15 +158,34 @@ class ApiKeys:
         """Keys in the database `database_url` names (``SALESLEDGER_DATABASE_URL`` syntax)."""
         return cls(parse_database_url(database_url), cache_seconds)
 
-    def create(self, source: str) -> str:
-        """A new key for `source`; the full key is returned once and never stored."""
+    def create(self, source: str, label: str | None = None) -> str:
+        """A new key for `source`; the full key is returned once and never stored.
+
+        `label` marks keys a tool mints for itself (the demo's are labelled ``demo``), so that the
+        tool can find and replace its own keys later without touching anyone else's.
+        """
         key_id, secret = secrets.token_hex(6), secrets.token_urlsafe(32)
         now = datetime.now(UTC).isoformat()
         self._db.run(
-            "INSERT INTO api_keys (key_id, source, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
-            (key_id, source, _digest(secret), now),
+            "INSERT INTO api_keys (key_id, source, secret_sha256, created_at, label) VALUES (?, ?, ?, ?, ?)",
+            (key_id, source, _digest(secret), now, label),
         )
         return f"sl_{key_id}_{secret}"
+
+    def rotate(self, label: str, sources: Iterable[str]) -> dict[str, str]:
+        """One fresh key per source, labelled `label`, replacing every earlier key of that label and
+        source (deleted, not just revoked, so that minting again and again does not grow the store).
+
+        Keys without the label, or with the label but another source, are left alone. Only the
+        hash of a secret is stored, so an old key cannot be handed out again: rotating is how a tool
+        that mints keys on every start (`salesledger run`) keeps one key per source.
+        """
+        self._cache.clear()
+        minted = {}
+        for source in sorted(set(sources)):
+            self._db.run("DELETE FROM api_keys WHERE label = ? AND source = ?", (label, source))
+            minted[source] = self.create(source, label)
+        return minted
 
     def revoke(self, key_id: str) -> bool:
         """Revoke a key (workers that verified it recently notice within their cache time)."""
@@ -167,7 +198,7 @@ class ApiKeys:
 
     def list(self) -> list[ApiKey]:
         _, rows = self._db.run(
-            "SELECT key_id, source, created_at, revoked_at FROM api_keys ORDER BY created_at"
+            "SELECT key_id, source, created_at, revoked_at, label FROM api_keys ORDER BY created_at"
         )
         return [ApiKey(*row) for row in rows]
 

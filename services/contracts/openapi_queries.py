@@ -216,12 +216,36 @@ def query_paths() -> Json:
         "/v1/internal/partials/{name}": get(
             "readModelPartials",
             OPERATIONS_TAG,
-            "This worker's partials of one read model (internal: used by the worker answering a query)",
+            "This worker's partials of one read model (internal: for a peer worker only)",
             {
-                "200": response("The partials of the partitions this worker owns.", "Partials"),
-                "404": response("No such read model.", "NotFound"),
+                "200": {
+                    **response("The partials of the partitions this worker owns.", "Partials"),
+                    "headers": {
+                        "X-Salesledger-Peer-Mac": {
+                            "description": "HMAC-SHA256, with the workers' shared secret, of the "
+                            "request's nonce and this body (`services.queries.peers`).",
+                            "schema": {"type": "string"},
+                        }
+                    },
+                },
+                "401": response(
+                    "`unauthorized`: no valid `X-Salesledger-Peer` signature, or this worker has no "
+                    "`SALESLEDGER_PEER_SECRET`.",
+                    "Rejected",
+                ),
+                "404": response("No such read model (asked with a valid signature).", "NotFound"),
             },
-            parameters=[path_parameter("name", "rep-activity, pipeline, funnel or org.", {"type": "string"})],
+            parameters=[
+                path_parameter("name", "rep-activity, pipeline, funnel or org.", {"type": "string"}),
+                {
+                    "name": "X-Salesledger-Peer",
+                    "in": "header",
+                    "required": True,
+                    "description": "`t=<unix time>;n=<32 hex nonce>;m=<HMAC-SHA256 hex>`, signed with "
+                    "the workers' shared `SALESLEDGER_PEER_SECRET` (`services.queries.peers`).",
+                    "schema": {"type": "string"},
+                },
+            ],
         ),
         "/v1/health": get(
             "health",

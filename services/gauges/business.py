@@ -5,8 +5,9 @@ decoding every partial and folding them. Done inside the worker, that pass alloc
 trigger full garbage collections of 100 to 300 ms that stalled the projector's event loop
 (docs/performance.md). So the worker only hands over bytes, the JSON bodies the partials endpoint
 serves (``{"partials": [[partition, key, [offset, state]], ...], "partitions": [...]}``, its own
-and its peers'), and this module, run in a separate process, decodes and folds them with the same
-pure functions the queries use.
+and its peers', as `services.queries.fanout.partial_bodies` gives them), and this module, run in
+a separate process, checks them as queries do (`services.queries.peers.merged`), decodes and folds
+them with the same pure functions the queries use.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from projections.kpi_attainment import attainment_distribution
 from projections.periods import local_day, period_days, period_key
 from sales.process import ProcessConfig
 from services.projector.readmodels import ReadModel, read_models
-from services.queries.fanout import read_body
+from services.queries.fanout import PeerBody
+from services.queries.peers import merged
 
 
 @dataclass(frozen=True)
@@ -50,20 +52,26 @@ class BusinessNumbers:
     """Payouts approved for periods ending this quarter per (currency, team)."""
 
 
-def _states(model: ReadModel, bodies: Sequence[bytes]) -> list[tuple[str, Any]]:
-    return [
-        (key, model.loaded(key, stored).state) for body in bodies for _, key, stored in read_body(body)[0]
-    ]
+def _states(model: ReadModel, bodies: Sequence[PeerBody], partitions: int) -> list[tuple[str, Any]]:
+    """(key, state) of the partials merged from ``bodies``, checked as queries check them."""
+    answers = merged(model, bodies, partitions, set())
+    return [(key, state) for answer in answers for _, key, _, state in answer.partials]
 
 
 def business_numbers(
-    bodies: Mapping[str, Sequence[bytes]], process: ProcessConfig, timezone: str, now: datetime
+    bodies: Mapping[str, Sequence[PeerBody]],
+    process: ProcessConfig,
+    timezone: str,
+    now: datetime,
+    partitions: int,
 ) -> BusinessNumbers:
     """The gauges' values from every worker's partials bodies of ``pipeline``, ``kpis``, ``org``
-    and ``incentives``."""
+    and ``incentives`` (`services.queries.fanout.partial_bodies`), over ``partitions`` partitions."""
     models = {model.name: model for model in read_models(process, timezone)}
-    state = org.merge_all(partial for _, partial in _states(models["org"], bodies["org"]))
-    deals = pipeline.deal_views((s for _, s in _states(models["pipeline"], bodies["pipeline"])), process)
+    state = org.merge_all(partial for _, partial in _states(models["org"], bodies["org"], partitions))
+    deals = pipeline.deal_views(
+        (s for _, s in _states(models["pipeline"], bodies["pipeline"], partitions)), process
+    )
     rows = pipeline.pipeline_summary(deals.values(), state, process, now, "stage", timedelta(days=14))
     stages = tuple(
         StageTotal(
@@ -71,11 +79,11 @@ def business_numbers(
         )
         for row in rows
     )
-    book = kpi_fold.merge_partials(_states(models["kpis"], bodies["kpis"]), timezone)
+    book = kpi_fold.merge_partials(_states(models["kpis"], bodies["kpis"], partitions), timezone)
     quarter = period_key("quarter", now, timezone)
     today = local_day(now, timezone)
     attainment = attainment_distribution(book, state, quarter, process, on=today)
-    entries = ledger.merge_all(_states(models["incentives"], bodies["incentives"]))
+    entries = ledger.merge_all(_states(models["incentives"], bodies["incentives"], partitions))
     context = context_of(state, book, process)
     earned, paid = _commission(entries, context, state, quarter, timezone, today)
     return BusinessNumbers(stages, attainment, earned, paid)

@@ -86,6 +86,7 @@ class BusinessGauges:
             self.process,
             self.timezone,
             datetime.now(UTC),  # stuck counts are not exported, so "now" only picks the quarter
+            self.projector.settings.topic_partitions,
         )
         for gauge in BUSINESS:
             gauge.clear()

@@ -2,9 +2,11 @@
 
 Read models are stored as partials per (source partition, key), each held by the worker whose
 projector owns the partition. A query asks every worker of the application (their URLs come from
-the projector's group assignment, `services.projector.assignor`) for the partials of the
-partitions it owns, and merges them. The answer says how many of the event log's partitions it
-covers, so a client can tell a complete answer from one taken in the middle of a rebalance.
+the projector's group assignment, `services.projector.assignor`, as far as `SALESLEDGER_PEER_URLS`
+allows) for the partials of the partitions it owns, with requests and answers signed with the
+workers' shared secret, and merges what passes the checks of `services.queries.peers`. The
+answer says how many of the event log's partitions it covers, so a client can tell a complete
+answer from one taken in the middle of a rebalance (or one missing a worker that did not answer).
 """
 
 from __future__ import annotations
@@ -19,13 +21,23 @@ import orjson
 
 from services.projector.readmodels import ReadModel
 from services.projector.service import Projector
+from services.queries.peers import (
+    REQUEST_HEADER,
+    RESPONSE_HEADER,
+    PeerAuth,
+    TooLarge,
+    chosen_peers,
+    merged,
+    read_capped,
+)
 from services.refusals import Refusal
+from services.settings import peer_allowlist
 from services.web.routes import Call, Reply, refusal
 
 log = logging.getLogger(__name__)
 PARTIALS = "/v1/internal/partials/{name}"
-Partials = list[tuple[int, str, Any]]
-"""(source partition, key, stored partial as loaded JSON: ``[offset, state]``) triples."""
+PeerBody = tuple[str, frozenset[int], bytes]
+"""(who answered, the partitions it may contribute, its partials body unparsed)."""
 
 
 async def partials_body(projector: Projector, model: str) -> bytes:
@@ -44,38 +56,96 @@ async def partials_body(projector: Projector, model: str) -> bytes:
     return await asyncio.to_thread(body)
 
 
-async def partial_bodies(projector: Projector, model: str) -> list[bytes]:
-    """Every worker's partials endpoint body for ``model`` (this one's built in a thread), unparsed."""
+async def partial_bodies(projector: Projector, model: str) -> list[PeerBody]:
+    """Every worker's partials endpoint body for ``model`` (this one's built in a thread), unparsed,
+    each with who sent it and the partitions it may contribute (`services.queries.peers.merged`):
+    this worker's first, with all of them (its body lists the partitions it owns)."""
     own = await partials_body(projector, model)
-    return [own, *await peer_bodies(projector, PARTIALS.format(name=model))]
+    everything = frozenset(range(projector.settings.topic_partitions))
+    return [("this worker", everything, own), *await peer_bodies(projector, PARTIALS.format(name=model))]
 
 
-async def peer_bodies(projector: Projector, path: str) -> list[bytes]:
-    """The other workers' answers at ``path`` (those that answered), unparsed."""
-    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as http:
-        bodies = await asyncio.gather(*(fetch(http, f"{url}{path}") for url in projector.assignor.peers()))
-    return [body for body in bodies if body is not None]
+_unsigned_warned = False
 
 
-def read_body(body: bytes) -> tuple[Partials, set[int]]:
-    """A partials body's (partition, key, ``[offset, state]``) triples and the partitions it covers
-    (none for a body that is not JSON: that worker is counted as not having answered)."""
+async def peer_bodies(projector: Projector, path: str) -> list[PeerBody]:
+    """The other workers' authenticated answers at ``path`` (of those that answered), unparsed,
+    each with its URL and the partitions the directory says it owns; see `services.queries.peers`
+    for which peers are asked and which answers are kept."""
+    global _unsigned_warned
+    settings = projector.settings
+    peers = chosen_peers(
+        projector.assignor.directory,
+        projector.assignor.url,
+        peer_allowlist(settings.peer_urls),
+        settings.topic_partitions,
+    )
+    auth = PeerAuth.of(settings)
+    if not peers:
+        return []
+    if auth is None:
+        if not _unsigned_warned:
+            _unsigned_warned = True
+            log.warning(
+                "%d other worker(s) in the projector group, but SALESLEDGER_PEER_SECRET is unset: "
+                "answering from this worker's partitions only",
+                len(peers),
+            )
+        return []
+    async with peer_session(settings.peer_timeout) as http:
+        bodies = await asyncio.gather(
+            *(fetch(http, url, path, auth, settings.peer_body_max) for url, _ in peers)
+        )
+    return [
+        (url, claims, body) for (url, claims), body in zip(peers, bodies, strict=True) if body is not None
+    ]
+
+
+def peer_session(timeout: float) -> aiohttp.ClientSession:
+    """A client session for asking peers: ``timeout`` seconds per whole answer, no decompression
+    (a worker never compresses; a compressed body could inflate past the cap between two checks)."""
+    return aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=timeout, sock_connect=min(timeout, 5.0)), auto_decompress=False
+    )
+
+
+class PeerError(Exception):
+    """A peer did not answer, or not as a worker does."""
+
+
+async def fetch_checked(
+    http: aiohttp.ClientSession, url: str, path: str, auth: PeerAuth, limit: int
+) -> bytes:
+    """The body ``url`` answers at ``path``: a signed request, no redirect followed, at most
+    ``limit`` bytes read, the answer's signature checked; raises `PeerError` for anything else."""
+    header, nonce = auth.sign_request("GET", path)
     try:
-        answer = orjson.loads(body)
-    except orjson.JSONDecodeError as exc:
-        log.warning("a peer answered with bad JSON: %s", exc)
-        return [], set()
-    partials: Partials = [(int(p), str(k), v) for p, k, v in answer["partials"]]
-    return partials, set(answer["partitions"])
-
-
-async def fetch(http: aiohttp.ClientSession, url: str) -> bytes | None:
-    try:
-        async with http.get(url) as response:
-            response.raise_for_status()
-            return await response.read()
+        async with http.get(
+            f"{url}{path}", headers={REQUEST_HEADER: header}, allow_redirects=False
+        ) as answer:
+            if answer.status != 200:
+                raise PeerError(f"answered {answer.status}")
+            mac = answer.headers.get(RESPONSE_HEADER, "")
+            try:
+                body = await read_capped(answer.content.iter_chunked(1 << 16), limit, answer.content_length)
+            except TooLarge as exc:
+                answer.close()  # the rest is never read: the connection goes
+                raise PeerError(f"{exc} (SALESLEDGER_PEER_BODY_MAX)") from None
     except (aiohttp.ClientError, TimeoutError) as exc:
-        log.warning("peer %s did not answer: %s", url, exc)
+        raise PeerError(f"did not answer: {type(exc).__name__} {exc}") from None
+    if not await asyncio.to_thread(auth.check_answer, nonce, body, mac):
+        raise PeerError(
+            "answered without a valid signature (is SALESLEDGER_PEER_SECRET the same on every worker?)"
+        )
+    return body
+
+
+async def fetch(http: aiohttp.ClientSession, url: str, path: str, auth: PeerAuth, limit: int) -> bytes | None:
+    """`fetch_checked`, or None with a warning: that worker counts as not answered."""
+    try:
+        return await fetch_checked(http, url, path, auth, limit)
+    except PeerError as exc:
+        log.warning("peer %s: %s; not merged", url, exc)
         return None
 
 
@@ -120,14 +190,13 @@ class FannedOut:
         model = next(model for model in projector.models if model.name == name)
         own, covered = projector.partials(name), projector.owned()  # a snapshot, read in the thread
         bodies = await peer_bodies(projector, PARTIALS.format(name=name))
+        total = projector.settings.topic_partitions
 
         def decoded() -> tuple[list[tuple[str, Any]], set[int]]:
             states = self._decode_own(model, own())
             partitions = set(covered)
-            for body in bodies:
-                theirs, their_partitions = read_body(body)
-                states.extend((key, model.loaded(key, stored).state) for _, key, stored in theirs)
-                partitions |= their_partitions
+            for answer in merged(model, bodies, total, partitions):  # checked, each partition once
+                states.extend((key, state) for _, key, _, state in answer.partials)
             return states, partitions
 
         states, partitions = await asyncio.to_thread(decoded)
@@ -135,8 +204,20 @@ class FannedOut:
 
 
 async def own_partials(projector: Projector, call: Call) -> Reply:
-    """`GET /v1/internal/partials/{name}`: this worker's own partials (for the worker answering)."""
+    """`GET /v1/internal/partials/{name}`: this worker's own partials, for a peer only: the request
+    must be signed with the workers' shared secret, and the answer is (`services.queries.peers`)."""
     name = call.path["name"]
+    auth = PeerAuth.of(projector.settings)
+    if auth is None:
+        return refusal(Refusal.UNAUTHORIZED, "this worker has no SALESLEDGER_PEER_SECRET: it serves no peer")
+    nonce = auth.check_request("GET", PARTIALS.format(name=name), call.header(REQUEST_HEADER))
+    if nonce is None:
+        return refusal(
+            Refusal.UNAUTHORIZED,
+            f"a peer request needs a valid {REQUEST_HEADER} header, signed with the workers' shared secret",
+        )
     if name not in {model.name for model in projector.models}:
         return refusal(Refusal.NOT_FOUND, f"no read model {name!r}")
-    return Reply(200, raw=await partials_body(projector, name))
+    body = await partials_body(projector, name)
+    mac = await asyncio.to_thread(auth.sign_answer, nonce, body)
+    return Reply(200, raw=body, headers={RESPONSE_HEADER: mac})

@@ -121,7 +121,9 @@ def _view(handlers: dict[str, Handler]) -> type[View]:
             path={k: str(v) for k, v in path.items()}, query=request.query, headers=request.headers, body=body
         )
         reply = await handlers[method](call)
-        return view.bytes(reply.encoded(), content_type=reply.content_type, status=reply.status)
+        return view.bytes(
+            reply.encoded(), content_type=reply.content_type, status=reply.status, headers=dict(reply.headers)
+        )
 
     class RouteView(View):
         if "GET" in handlers:

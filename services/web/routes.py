@@ -41,6 +41,8 @@ class Reply:
     body: Any = None
     raw: bytes | None = None
     content_type: str = "application/json"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    """Extra response headers (the peer signature of `services.queries.peers`)."""
 
     def encoded(self) -> bytes:
         return self.raw if self.raw is not None else json_bytes(self.body)

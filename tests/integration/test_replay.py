@@ -126,7 +126,7 @@ def test_replay_is_deterministic_equals_the_live_read_models_and_compare_catches
         # The live partials against a replay of a shorter log (each partition's first half).
         models = read_models(load_process(None), settings.org_timezone)
         names_ = [m.name for m in models]
-        live, covered = asyncio.run(gather([worker.url], names_))
+        live, covered = asyncio.run(gather([worker.url], names_, settings))
         assert covered == {0, 1, 2, 3}
         cut = {p: (last + 1) // 2 for p, last in last_offsets(live).items()}
         shorter = asyncio.run(

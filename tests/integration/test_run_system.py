@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -13,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from services.auth.keys import ApiKeys
+from services.runner import DEMO_KEY_LABEL
 from services.settings import Settings
 from tests.support import ROOT, eventually, free_port, settings_env
 
@@ -44,6 +48,17 @@ def demo(body: dict[str, dict[str, dict[str, int]]]) -> list[dict[str, int]]:
 
 def seen(body: dict[str, dict[str, dict[str, int]]]) -> int:
     return sum(rep["calls"] + rep["leads_captured"] for rep in demo(body))
+
+
+def readme_example() -> tuple[dict[str, object], dict[str, object], str, dict[str, object]]:
+    """The README's first example: the event it posts, the answer it claims, then the activity
+    query it makes and the answer it claims (each claim is the `# {...}` comment under the command)."""
+    block = (ROOT / "README.md").read_text(encoding="utf-8").split("```bash\n", 2)[2]
+    posted = re.search(r"-d '(\{.*?\})'\n# (\{[^\n]*\})\n", block, re.S)
+    queried = re.search(r"curl -s localhost:6066(/v1/reps/[\w-]+/activity).*\n# (\{.*\})\n", block)
+    assert posted and queried, "README.md's example posts an event and then reads a rep's activity"
+    event, accepted, path, activity = *posted.groups(), *queried.groups()
+    return json.loads(event), json.loads(accepted), path, json.loads(activity)
 
 
 def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
@@ -84,6 +99,17 @@ def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp
         )
         assert pipeline.json()["rows"], "the simulated quarter leaves open deals in the pipeline"
         assert processes_with_env(marker), "the worker and broker should be running"
+
+        # The README's example answers what it says on a fresh `make run` (issue 12).
+        event, claimed_answer, path, claimed_activity = readme_example()
+        key = ApiKeys.from_url(settings.database_url).create(str(event["source"]))
+        posted = httpx.post(f"{url}/v1/events", json=event, headers={"Authorization": f"Bearer {key}"})
+        assert posted.json() == claimed_answer, posted.text
+        activity = eventually(lambda: httpx.get(f"{url}{path}").json(), until=lambda b: b == claimed_activity)
+        assert activity == claimed_activity
+        # One demo key per source it publishes as (the demo's and the history's nine), labelled.
+        demo_keys = [k for k in ApiKeys.from_url(settings.database_url).list() if k.label == DEMO_KEY_LABEL]
+        assert len(demo_keys) == len({k.source for k in demo_keys}) == 10
 
         os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         assert run.wait(timeout=120) == 0, output()

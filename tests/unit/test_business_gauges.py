@@ -45,10 +45,11 @@ def test_numbers_from_two_workers_bodies_equal_the_pure_folds_of_the_history() -
         halves[zlib.crc32(event.partition_key.encode()) % 2].fold(offset, event)
     now = datetime(2026, 9, 15, 12, tzinfo=UTC)
     bodies = {
-        name: [body(half, name) for half in halves] for name in ("pipeline", "kpis", "org", "incentives")
+        name: [(f"worker {half.partition}", frozenset({half.partition}), body(half, name)) for half in halves]
+        for name in ("pipeline", "kpis", "org", "incentives")
     }
 
-    numbers = business_numbers(bodies, PROCESS, TZ, now)
+    numbers = business_numbers(bodies, PROCESS, TZ, now, 2)
 
     state = org.fold(history)
     deals = pipeline.deal_views(pipeline.fold(history, PROCESS).values(), PROCESS).values()
