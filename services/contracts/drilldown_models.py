@@ -52,11 +52,17 @@ class LeadItem(Body):
 class DealList(Coverage):
     deals: list[DealItem]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    state: Literal["live", "as_of"] = Field(
+        "live", description="live: the read models now; as_of: as they stood at the event time asked."
+    )
 
 
 class LeadList(Coverage):
     leads: list[LeadItem]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+    state: Literal["live", "as_of"] = Field(
+        "live", description="live: the read models now; as_of: as they stood at the event time asked."
+    )
 
 
 class HistoryEntry(Body):
@@ -83,10 +89,16 @@ class Recorded(Body):
 
 class DealDetail(Recorded, Coverage):
     deal: DealItem | None = Field(description="Null while the read model has not caught up.")
+    state: Literal["live", "as_of"] = Field(
+        "live", description="live: the read models now; as_of: as they stood at the event time asked."
+    )
 
 
 class LeadDetail(Recorded, Coverage):
     lead: LeadItem | None = Field(description="Null while the read model has not caught up.")
+    state: Literal["live", "as_of"] = Field(
+        "live", description="live: the read models now; as_of: as they stood at the event time asked."
+    )
 
 
 class EventHistory(Recorded):

@@ -7,7 +7,9 @@ from services.contracts.openapi_parts import QUERIES_TAG, get, path_parameter, q
 
 AS_OF = query_parameter(
     "as_of",
-    "ISO 8601 instant with a time zone (default now): team and territories as of then.",
+    "ISO 8601 instant with a time zone, an event time: the deals and leads as they stood then, rebuilt"
+    " from the KPI timelines (`state: as_of`; times in UTC), and team and territories as of then."
+    " Absent: the live read models, teams as of now. `known_at` is refused.",
     {"type": "string"},
 )
 

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from projections import funnel, org, pipeline
+from projections import funnel, org, pipeline, pipeline_as_of
+from projections.funnel_as_of import tracks_as_of
 from services.queries import params
-from services.queries.handlers import Queries
+from services.queries.handlers import Queries, event_time_only
 from services.queries.params import BadQuery
 from services.refusals import Refusal
 from services.web.routes import Call, Reply, refusal
@@ -180,20 +181,41 @@ def page(items: Items, query: Mapping[str, str]) -> tuple[list[Any], str | None]
 # --- handlers -----------------------------------------------------------------------------------
 
 
-async def _deals(drill: Drilldown, as_of: datetime) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+async def _deals(
+    drill: Drilldown, as_of: datetime, asked: datetime | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """Every deal: from the live pipeline read model, or, ``asked`` an event time, as they stood
+    then (rebuilt from the KPI timelines as `GET /v1/pipeline?as_of=` does)."""
     queries = drill.queries
-    states, covered = await queries.read.states("pipeline")
+    if asked is None:
+        states, covered = await queries.read.states("pipeline")
+        views = pipeline.deal_views((s for _, s in states), queries.process)
+    else:
+        book, covered = await queries.book(pipeline_as_of.KINDS)
+        views = pipeline_as_of.deal_views_as_of(book, queries.process, asked)
     state = await queries.organisation()
-    views = pipeline.deal_views((s for _, s in states), queries.process)
     return {deal_id: deal_body(view, state, as_of) for deal_id, view in views.items()}, covered
 
 
-async def _leads(drill: Drilldown, as_of: datetime) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+async def _leads(
+    drill: Drilldown, as_of: datetime, asked: datetime | None = None
+) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """Every lead, live or as it stood at the event time ``asked`` (as `_deals`)."""
     queries = drill.queries
-    parts, covered = await queries.read.states("pipeline")
-    tracks, _ = await queries.read.states("funnel")
     state = await queries.organisation()
-    return lead_bodies((p for _, p in parts), (t for _, t in tracks), state, as_of), covered
+    if asked is None:
+        parts, covered = await queries.read.states("pipeline")
+        tracks, _ = await queries.read.states("funnel")
+        return lead_bodies((p for _, p in parts), (t for _, t in tracks), state, as_of), covered
+    book, covered = await queries.book(pipeline_as_of.KINDS)
+    leads = pipeline_as_of.lead_parts_as_of(book, asked).values()
+    return lead_bodies(leads, tracks_as_of(book, queries.process, asked).values(), state, as_of), covered
+
+
+def _time_travel(call: Call) -> tuple[datetime, datetime | None, dict[str, Any]]:
+    """(the instant teams are taken at, the event time asked or None, what the answer says)."""
+    asked = event_time_only(call, "drill-down")
+    return params.as_of(call.query), asked, {"state": "live" if asked is None else "as_of"}
 
 
 def _listed(
@@ -207,19 +229,19 @@ def _listed(
 @answering
 async def list_deals(drill: Drilldown, call: Call) -> Reply:
     """`GET /v1/deals`: deals filtered by stage, rep, team, territory, lead source, last change."""
-    at = params.as_of(call.query)
+    at, asked, said = _time_travel(call)
     checked(call.query)
-    deals, covered = await _deals(drill, at)
-    return _listed("deals", "stage", deals, covered, call)
+    deals, covered = await _deals(drill, at, asked)
+    return _listed("deals", "stage", deals, {**covered, **said}, call)
 
 
 @answering
 async def list_leads(drill: Drilldown, call: Call) -> Reply:
     """`GET /v1/leads`: leads filtered by status (``stage``), rep, team, territory, source, last change."""
-    at = params.as_of(call.query)
+    at, asked, said = _time_travel(call)
     checked(call.query)
-    leads, covered = await _leads(drill, at)
-    return _listed("leads", "status", leads, covered, call)
+    leads, covered = await _leads(drill, at, asked)
+    return _listed("leads", "status", leads, {**covered, **said}, call)
 
 
 def history_body(history: AggregateHistory) -> dict[str, Any]:
@@ -234,18 +256,18 @@ async def _one(
     drill: Drilldown,
     call: Call,
     kind: str,
-    read: Callable[[Drilldown, datetime], Any],
+    read: Callable[[Drilldown, datetime, datetime | None], Any],
 ) -> Reply:
     key = call.path[f"{kind}_id"]
-    at = params.as_of(call.query)
-    items, covered = await read(drill, at)
+    at, asked, said = _time_travel(call)
+    items, covered = await read(drill, at, asked)
     history = await asyncio.to_thread(drill.store.history, kind, key)
     item = items.get(key)
     if item is None and history is None:
         return refusal(Refusal.NOT_FOUND, f"no {kind} {key!r}")
     none: dict[str, Any] = {"aggregate": f"{kind}:{key}", "recorded_state": None, "history": []}
     recorded = history_body(history) if history else none
-    return Reply(200, {kind: item, **recorded, **covered})
+    return Reply(200, {kind: item, **recorded, **covered, **said})
 
 
 @answering

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +106,8 @@ def test_lists_filter_and_page(drill: drilldown.Drilldown) -> None:
 
     _, body = ask(drilldown.list_deals, drill, stage="needs_assessed", source="referral")
     assert [deal["deal_id"] for deal in body["deals"]] == ["deal-001"]
-    assert body["deals"][0]["last_changed_at"] == "2026-10-06T15:00:00+02:00"
+    changed = datetime.fromisoformat(body["deals"][0]["last_changed_at"])
+    assert changed == datetime.fromisoformat("2026-10-06T15:00:00+02:00")  # as of an instant: in UTC
     _, body = ask(drilldown.list_deals, drill, changed_from="2026-10-07T00:00:00+00:00")
     assert body["deals"] == []
     _, body = ask(drilldown.list_deals, drill, changed_to="2026-10-07T00:00:00+00:00", rep="rep-ada")
@@ -118,3 +120,19 @@ def test_lists_filter_and_page(drill: drilldown.Drilldown) -> None:
 def test_bad_list_parameters_are_400(drill: drilldown.Drilldown, query: dict[str, str]) -> None:
     status, body = ask(drilldown.list_deals, drill, **query)
     assert status == 400 and body["reason"] == "bad_query"
+
+
+def test_without_as_of_the_lists_are_live_and_with_it_as_they_stood_then(drill: drilldown.Drilldown) -> None:
+    live = json.loads(asyncio.run(drilldown.list_deals(drill, Call())).encoded())
+    assert live["state"] == "live" and [d["stage"] for d in live["deals"]] == ["needs_assessed"]
+    _, now = ask(drilldown.list_deals, drill)
+    assert now["state"] == "as_of" and [d["stage"] for d in now["deals"]] == ["needs_assessed"]
+    _, before = ask(drilldown.list_deals, drill, as_of="2026-10-06T14:30:00+02:00")  # before the assessment
+    assert [(d["deal_id"], d["stage"]) for d in before["deals"]] == [("deal-001", "qualified")]
+    _, earlier = ask(drilldown.list_leads, drill, as_of="2026-01-01T00:00:00+00:00")
+    assert earlier["leads"] == [] and earlier["state"] == "as_of"
+    status, detail = ask(drilldown.deal, drill, {"deal_id": "deal-001"}, as_of="2026-10-06T14:30:00+02:00")
+    assert status == 200 and detail["deal"]["stage"] == "qualified" and detail["state"] == "as_of"
+    assert len(detail["history"]) == 2  # the recorded history is the store's, whatever the as_of
+    refused = asyncio.run(drilldown.list_deals(drill, Call(query={"known_at": AS_OF})))
+    assert refused.status == 400 and "known_at" in json.loads(refused.encoded())["message"]
