@@ -172,7 +172,8 @@ def messages(settings: Settings) -> Json:
         "DeadLetter": {
             "name": "DeadLetter",
             "title": "Dead letter",
-            "summary": "The original message, untouched, with `salesledger.*` headers: why and from where.",
+            "summary": "The original key and value as they came, its own `salesledger.*` headers "
+            "removed and ours added: why and from where.",
             "contentType": "application/octet-stream",
             "headers": ref("DeadLetterHeaders"),
             "payload": {"type": "string", "format": "binary", "description": "The original value bytes."},
