@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import re
 import resource
 import subprocess
@@ -43,17 +42,9 @@ from bench.projection import fill, history, raw_consume, records
 from services import broker
 from services.settings import Settings
 from services.topics import ensure_topics
+from tests.support import ROOT, settings_env
 
-ROOT = Path(__file__).resolve().parent.parent
 RATE = re.compile(r"replayed (\d+) events .* in ([\d.]+) s")
-
-
-def settings_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SALESLEDGER_")}
-    for name, value in settings.model_dump().items():
-        if value is not None:
-            env[f"SALESLEDGER_{name.upper()}"] = str(value)
-    return env
 
 
 def replay_once(settings: Settings, workers: int) -> dict[str, Any]:
