@@ -59,6 +59,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from services import broker
 from services.auth.keys import ApiKeys
+from services.kafka_access import aiokafka_options
 from services.settings import Settings
 from services.topics import ensure_topics
 from tests.support import ROOT, WorkerProcess, eventually, free_port, settings_env
@@ -288,7 +289,7 @@ def scratch_topic(settings: Settings) -> str:
 async def create_topic(settings: Settings, name: str) -> None:
     """Create topic `name` like ours and wait until every partition has a leader (producing to a
     partition still electing one only earns retries)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
     try:
         await admin.create_topics(
@@ -310,9 +311,7 @@ async def create_topic(settings: Settings, name: str) -> None:
 def producer(settings: Settings) -> AIOKafkaProducer:
     """The baseline producer, also used to publish to the inbound topic: aiokafka's defaults
     except idempotence, which the project requires wherever an event must not be lost."""
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all"
-    )
+    return AIOKafkaProducer(**aiokafka_options(settings), enable_idempotence=True, acks="all")
 
 
 async def produce(settings: Settings, topic: str, events: Sequence[Event]) -> float:
@@ -489,7 +488,7 @@ async def measure(
         make_events(warm, "wh", args.seed),
         make_events(warm, "wk", args.seed),
     )
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
+    consumer = AIOKafkaConsumer(**aiokafka_options(settings), group_id=None)
     await consumer.start()
     connector = aiohttp.TCPConnector(limit=args.http_concurrency)
     async with aiohttp.ClientSession(

@@ -63,6 +63,7 @@ import aiohttp
 from bench.ingest import BenchWorker, CpuMeter, bench_settings, machine, worker_command
 from services import broker
 from services.auth.keys import ApiKeys
+from services.auth.roles import Role
 from services.runner import feed_simulated_history, simulated_history
 from services.settings import Settings
 from services.topics import ensure_topics
@@ -184,10 +185,10 @@ class Workload:
             request = http.post(f"{self.url}/v1/events:batch", data=self.big_body, headers=auth)
         elif kind == "leaderboard":
             params = {"kpi": "won_revenue.EUR", "period": PERIOD, "by": "rep", "as_of": self.as_of()}
-            request = http.get(f"{self.url}/v1/leaderboards", params=params)
+            request = http.get(f"{self.url}/v1/leaderboards", params=params, headers=auth)
         else:
             request = http.get(
-                f"{self.url}/v1/statements/{self.rep}/{PERIOD}", params={"as_of": self.as_of()}
+                f"{self.url}/v1/statements/{self.rep}/{PERIOD}", params={"as_of": self.as_of()}, headers=auth
             )
         async with request as response:
             await response.read()
@@ -245,10 +246,10 @@ async def warm_up(workload: Workload) -> dict[str, int]:
 # --- the system under test -----------------------------------------------------------------------
 
 
-async def wait_for_history(url: str, calls: int, timeout: float = 300.0) -> float:
+async def wait_for_history(url: str, key: str, calls: int, timeout: float = 300.0) -> float:
     """Seconds until the read models count every call of the fed history."""
     started = time.perf_counter()
-    async with aiohttp.ClientSession() as http:
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {key}"}) as http:
         while time.perf_counter() - started < timeout:
             async with http.get(f"{url}/v1/reps/activity") as response:
                 body = await response.json()
@@ -284,7 +285,7 @@ def measure(args: argparse.Namespace, settings: Settings, meter: CpuMeter, key: 
     asyncio.run(feed_simulated_history(settings, reps=args.reps, leads=args.leads))
     fed = time.perf_counter() - fed_started
     calls = sum(1 for d in documents if d["type"] == "CallLogged")
-    caught_up = asyncio.run(wait_for_history(url, calls))
+    caught_up = asyncio.run(wait_for_history(url, key, calls))
     reps = sorted({d["data"]["rep_id"] for d in documents if d["type"] == "RepOnboarded"})
     planned = [d["data"]["rep_id"] for d in documents if d["type"] == "CompPlanAssigned"]
     rep = next(r for r in planned if r != planned[0])  # the first is the head of sales (plan-mgr)
@@ -367,7 +368,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         try:
             asyncio.run(ensure_topics(settings))
             api_keys = ApiKeys.from_url(settings.database_url)
-            key = api_keys.create(CALLER)
+            key = api_keys.create(CALLER, role=Role.ADMIN)  # one caller: publishes and reads everything
             api_keys.close()
             worker = BenchWorker(settings, tmp / "worker.log", worker_command(None)).start()
             meter = CpuMeter(worker.process.pid if worker.process else None, state.pid)

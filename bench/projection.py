@@ -97,6 +97,7 @@ from bench.ingest import (
 from events import Envelope
 from events.parse import serialize_event
 from services import broker
+from services.kafka_access import aiokafka_options
 from services.settings import Settings
 from services.simulator import simulate_envelopes
 from services.topics import ensure_topics
@@ -134,9 +135,7 @@ def records(events: Sequence[Envelope], first_seq: int) -> list[Record]:
 
 
 def producer(settings: Settings) -> AIOKafkaProducer:
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all"
-    )
+    return AIOKafkaProducer(**aiokafka_options(settings), enable_idempotence=True, acks="all")
 
 
 async def fill(settings: Settings, batch: Sequence[Record]) -> float:
@@ -160,7 +159,7 @@ async def raw_consume(settings: Settings, count: int) -> float:
     """Seconds for a raw consumer to read and JSON-decode the first `count` records (start excluded)."""
     consumer = AIOKafkaConsumer(
         settings.topic_events,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **aiokafka_options(settings),
         group_id=None,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
@@ -259,7 +258,7 @@ def rss_kib(pid: int) -> dict[str, int]:
 async def delivery_watcher(settings: Settings) -> AIOKafkaConsumer:
     """A raw consumer positioned at the canonical topic's end: what the broker delivers, and when."""
     tps = [TopicPartition(settings.topic_events, p) for p in range(settings.topic_partitions)]
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
+    consumer = AIOKafkaConsumer(**aiokafka_options(settings), group_id=None)
     await consumer.start()
     consumer.assign(tps)
     await consumer.seek_to_end(*tps)
@@ -407,7 +406,7 @@ async def measure_live(
 
 
 async def deadlettered(settings: Settings) -> int:
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
+    consumer = AIOKafkaConsumer(**aiokafka_options(settings), group_id=None)
     await consumer.start()
     try:
         tps = [TopicPartition(settings.topic_deadletter, p) for p in range(settings.topic_partitions)]

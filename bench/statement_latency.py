@@ -92,6 +92,7 @@ from projections.periods import local_day, period_key
 from services import broker
 from services.settings import Settings
 from services.topics import ensure_topics
+from tests.support import auditor_key
 
 SEND_TICK_SECONDS = 0.005
 """The pacing loop's sleep between bursts (as `bench.projection.steady`)."""
@@ -413,7 +414,8 @@ async def measure_live(
     assert worker.process is not None
     cpu = CpuMeter(worker.process.pid, broker_pid)
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+        reader = {"Authorization": f"Bearer {auditor_key(settings.database_url)}"}
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60), headers=reader) as session:
             metrics = Metrics(session, settings)
             caught_up = time.perf_counter()
             await wait_projected(metrics, n)

@@ -71,6 +71,7 @@ from sales.names import event_type
 from sales.process import load_process
 from services import broker
 from services.db import PostgresConfig, parse_database_url
+from services.kafka_access import aiokafka_options, kafka_access
 from services.outbox.lease import RelayLease
 from services.outbox.relay import SEQ_HEADER, STORE_HEADER, Relay, partition_for
 from services.settings import Settings
@@ -365,7 +366,7 @@ def kafka_settings(tmp: Path) -> Settings:
 def relay_producer(settings: Settings) -> AIOKafkaProducer:
     """The relay's own producer settings (`services.outbox.relay`)."""
     return AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **aiokafka_options(settings),
         enable_idempotence=True,
         linger_ms=2,
         max_batch_size=256 * 1024,
@@ -404,12 +405,12 @@ async def relay_run(
     settings: Settings, store: WriteModel, lease_path: Path, count: int
 ) -> tuple[float, float]:
     """(seconds until the first record is on the topic, until all ``count`` are) from `Relay.run`."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.kafka_bootstrap_servers, group_id=None)
+    consumer = AIOKafkaConsumer(**aiokafka_options(settings), group_id=None)
     await consumer.start()
     stopping = asyncio.Event()
     relay = Relay(
         store,
-        settings.kafka_bootstrap_servers,
+        kafka_access(settings),
         settings.topic_events,
         RelayLease(lease_path),
         settings.relay_batch_size,
@@ -434,7 +435,7 @@ async def relay_run(
 
 
 async def create_topic(settings: Settings, name: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap_servers)
+    admin = AIOKafkaAdminClient(**aiokafka_options(settings))
     await admin.start()
     try:
         await admin.create_topics(

@@ -10,6 +10,7 @@ Storage keys (one partial per ``(source partition, key)``, see `projections.posi
 key                                 partial       fed by
 ==================================  ============  ==================================================
 ``activity|<rep_id>|<YYYY-MM-DD>``  KpiCounters   calls, emails, replies, meetings, social, research
+``activity|<rep>|<day>|<recorded>`` KpiCounters   the same, recorded on a later local day (late)
 ``lead|<lead_id>``                  Timeline      LeadCaptured, LeadQualified, LeadDisqualified
 ``deal|<deal_id>``                  Timeline      LeadQualified (opens it), the deal's own events
 ``customer|<customer_id>``          Timeline      DealWon, CustomerRenewed/Expanded/Churned
@@ -18,7 +19,12 @@ key                                 partial       fed by
 ==================================  ============  ==================================================
 
 The day in an activity key is the local day in the organisation's time zone, so the fold takes
-that zone; changing it means replaying the activity partials (timelines keep UTC instants and are
+that zone. Activity recorded on a later local day than it happened (a dialer's backlog, a CRM
+import) is counted under a key that also names the day it was recorded, so that `KpiBook.known_at`
+can leave it out of what was known before; timelines keep each event's recorded instant. So "what
+was known at T" is exact to the instant for leads, deals, customers, quotas and objectives, and to
+the local day for activity counts (the day of T counts whole). Changing the zone means replaying
+the activity partials; changing it means replaying the activity partials (timelines keep UTC instants and are
 bucketed at query time). How a partial is written down and read back is the projector's business
 (`services.projector.kpi_codec`).
 """
@@ -45,14 +51,22 @@ def contributions(event: Envelope, tz: str) -> tuple[tuple[str, Partial], ...]:
     """The partials ``event`` adds to, each with what it adds (empty for events KPIs ignore)."""
     cls = type(event)
     activity = activity_rule(cls)
+    recorded_at = event.recordedtime
     if activity is not None:
-        rep_id, counters = activity(event)  # key: activity|<rep>|<local day>
-        return ((f"{ACTIVITY}|{rep_id}|{_local_day(event.time, tz).isoformat()}", counters),)
+        rep_id, counters = activity(event)  # key: activity|<rep>|<local day>[|<recorded local day>]
+        day = _local_day(event.time, tz)
+        key = f"{ACTIVITY}|{rep_id}|{day.isoformat()}"
+        if recorded_at is not None and (recorded_day := _local_day(recorded_at, tz)) > day:
+            key = f"{key}|{recorded_day.isoformat()}"
+        return ((key, counters),)
     records = records_rule(cls)
     if records is None:
         return ()
     at = event.time.astimezone(UTC)
-    return tuple([(f"{kind}|{key}", Timeline((record,))) for kind, key, record in records(event, at)])
+    recorded = ((event.id, recorded_at.astimezone(UTC)),) if recorded_at is not None else ()
+    return tuple(
+        [(f"{kind}|{key}", Timeline((record,), recorded)) for kind, key, record in records(event, at)]
+    )
 
 
 def _local_day(at: datetime, tz: str) -> date:
@@ -106,22 +120,42 @@ class KpiBook:
         kept: dict[str, Partial] = {}
         for key, partial in self.partials.items():
             if isinstance(partial, KpiCounters):
-                if date.fromisoformat(key.rsplit("|", 1)[1]) <= day:
+                if date.fromisoformat(key.split("|")[2]) <= day:
                     kept[key] = partial
                 continue
             records = tuple(record for record in partial.records if record.at <= instant)
             if len(records) == len(partial.records):
                 kept[key] = partial
             elif records:
-                kept[key] = Timeline(records)
+                ids = {record.event_id for record in records}
+                kept[key] = Timeline(records, tuple(pair for pair in partial.recorded if pair[0] in ids))
+        return KpiBook(self.tz, kept)
+
+    def known_at(self, instant: datetime) -> KpiBook:
+        """The book as the system knew it at recorded time ``instant`` ("what we knew on 3 July"):
+        every timeline record of an event recorded by then, and the activity counters recorded on
+        local days up to its day (the day of ``instant`` counts whole: counters hold whole days).
+        Combine with `as_of` for "the KPIs of 30 June as known on 3 July"."""
+        day = local_day(instant, self.tz)
+        kept: dict[str, Partial] = {}
+        for key, partial in self.partials.items():
+            if isinstance(partial, KpiCounters):
+                parts = key.split("|")
+                if date.fromisoformat(parts[-1] if len(parts) > 3 else parts[2]) <= day:
+                    kept[key] = partial
+                continue
+            known = partial.known_at(instant)
+            if known.records:
+                kept[key] = known
         return KpiBook(self.tz, kept)
 
     def activity(self) -> Iterator[tuple[str, date, KpiCounters]]:
-        """``(rep_id, local day, counters)`` for every activity partial."""
+        """``(rep_id, local day, counters)`` for every activity partial (a rep's day may come in
+        two or more partials: on time, and recorded late on later days; callers add them up)."""
         for key, partial in self.partials.items():
             if isinstance(partial, KpiCounters):
-                _, rep_id, day = key.split("|")
-                yield rep_id, date.fromisoformat(day), partial
+                parts = key.split("|")
+                yield parts[1], date.fromisoformat(parts[2]), partial
 
     def timelines(self, kind: str) -> Iterator[tuple[str, Timeline]]:
         """``(entity id, timeline)`` of one kind: lead, deal, customer, quota or objective."""

@@ -13,6 +13,11 @@ the whole timeline, so the result never depends on delivery order.
 
 Instants are kept in UTC; amounts as exact decimals with their currency. How a timeline is written
 down is the projector's business (`services.projector.kpi_codec`), not the fold's.
+
+A timeline also keeps when each of its events was **recorded** (accepted by Salesledger), so that a
+query can ask what was known at a past instant (`Timeline.known_at`, the ``known_at`` parameter):
+a late event is left out of what was known before it arrived. A record without a recorded time (a
+state folded before recorded times were kept) counts as recorded when it happened.
 """
 
 from __future__ import annotations
@@ -186,24 +191,54 @@ def _order(record: Record) -> tuple[datetime, str, str]:
     return record.at, record.event_id, type(record).__name__
 
 
+def _recorded_union(
+    mine: tuple[tuple[str, datetime], ...], theirs: tuple[tuple[str, datetime], ...]
+) -> tuple[tuple[str, datetime], ...]:
+    """Both sets of recorded times, by event id (an event's recorded time never changes: the first
+    one seen is kept), sorted by event id."""
+    if not theirs or theirs == mine:
+        return mine
+    if not mine:
+        return theirs
+    known = dict(mine)
+    added = False
+    for event_id, at in theirs:
+        if event_id not in known:
+            known[event_id] = at
+            added = True
+    return tuple(sorted(known.items())) if added else mine
+
+
 @dataclass(frozen=True, slots=True)
 class Timeline:
     """The records of one entity in time order (then event id): a set that merges by union."""
 
     records: tuple[Record, ...] = ()
+    recorded: tuple[tuple[str, datetime], ...] = ()
+    """(event id, UTC instant it was recorded) of the events behind the records, by event id."""
 
     def merge(self, other: Timeline) -> Timeline:
         """Union of both record sets; an event already present is not added again."""
         if not other.records:
             return self
+        recorded = _recorded_union(self.recorded, other.recorded)
         if len(other.records) == 1:
-            return self._add(other.records[0])
+            return self._add(other.records[0], recorded)
         unique = {(record.event_id, type(record).__name__): record for record in self.records}
         for record in other.records:
             unique.setdefault((record.event_id, type(record).__name__), record)
-        return Timeline(tuple(sorted(unique.values(), key=_order)))
+        return Timeline(tuple(sorted(unique.values(), key=_order)), recorded)
 
-    def _add(self, record: Record) -> Timeline:
+    def known_at(self, instant: datetime) -> Timeline:
+        """The records of the events recorded by ``instant`` (what was known then)."""
+        when = dict(self.recorded)
+        kept = tuple(record for record in self.records if when.get(record.event_id, record.at) <= instant)
+        if len(kept) == len(self.records):
+            return self
+        ids = {record.event_id for record in kept}
+        return Timeline(kept, tuple(pair for pair in self.recorded if pair[0] in ids))
+
+    def _add(self, record: Record, recorded: tuple[tuple[str, datetime], ...]) -> Timeline:
         """`merge` with one record (what folding an event does): no re-sort, no rebuilt index.
 
         The order is total (an event id and record type name a record), so inserting at the
@@ -212,12 +247,12 @@ class Timeline:
         event_id, kind = record.event_id, type(record)
         for present in records:
             if present.event_id == event_id and type(present) is kind:
-                return self
+                return self if recorded == self.recorded else Timeline(records, recorded)
         order = _order(record)
         if not records or _order(records[-1]) < order:
-            return Timeline((*records, record))  # the usual case: events arrive in time order
+            return Timeline((*records, record), recorded)  # the usual case: events arrive in time order
         index = bisect_right(records, order, key=_order)
-        return Timeline((*records[:index], record, *records[index:]))
+        return Timeline((*records[:index], record, *records[index:]), recorded)
 
     def of(self, kind: type[Any]) -> tuple[Any, ...]:
         """The records of one type, in time order."""

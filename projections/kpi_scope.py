@@ -100,6 +100,9 @@ class KpiValue:
     numerator: Decimal | None = None
     denominator: Decimal | None = None
     currency: str | None = None
+    terms: Unit | None = None
+    """The unit of ``numerator`` and ``denominator`` of a percentage when they are not counts (nor
+    money in ``currency``): an objective's actual and target are in its KPI's own unit."""
 
 
 def count(value: int | Decimal, unit: Unit = "count") -> KpiValue:

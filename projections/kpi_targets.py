@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 
 from events.objectives import LOWER_IS_BETTER, Kpi
@@ -106,8 +107,11 @@ def _attainment(objective: ObjectiveTarget, report: Mapping[str, KpiValue]) -> K
     actual = measured.value if measured is not None else None
     if actual is None and base in _ZERO_WHEN_ABSENT:
         actual = Decimal(0)
+    terms = measured.unit if measured is not None else ("money" if objective.currency else "count")
     if actual is None:
-        return KpiValue(None, "percent", None, objective.target, objective.currency)
+        return KpiValue(None, "percent", None, objective.target, objective.currency, terms)
     if objective.kpi in LOWER_IS_BETTER:
-        return ratio(objective.target, actual, currency=objective.currency)
-    return ratio(actual, objective.target, currency=objective.currency)
+        attained = ratio(objective.target, actual, currency=objective.currency)
+    else:
+        attained = ratio(actual, objective.target, currency=objective.currency)
+    return replace(attained, terms=terms)

@@ -14,10 +14,16 @@ Business rules:
   earlier ``effective_to`` shortens it. A territory whose deciding assignment ended before the day
   is unowned that day. Publication times (``time``) never matter, only the business dates.
 - A rep who left keeps their territories until they are reassigned: that is what "their
-  territories need a new owner" reports look for. `TeamFormed` and `TerritoryDefined` do not
-  change membership and are not folded here.
+  territories need a new owner" reports look for. `TerritoryDefined` does not change membership
+  and is not folded here.
+- **Who manages what.** `TeamFormed` names a team's manager and the team it rolls up into; the
+  latest formation of a team stands (forming it again re-states both). A manager manages their
+  teams and every team that rolls up into them (`managed_teams`): the access rules of the API
+  (`services.auth.access`) read it, so a manager sees the reps of those teams on the days they
+  are in them.
 
-**Partitioning.** Rep events are keyed by the rep and territory events by the territory, and each
+**Partitioning.** Rep events are keyed by the rep, territory events by the territory and team
+events by the team, and each
 history depends only on its own aggregate's events, so events of different aggregates commute.
 The shell keeps one partial per (source partition, `key_of(event)`), each an `OrgState` holding
 that one history, and `merge`s them all into the global state every worker reads (org events are
@@ -32,7 +38,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar
 
 from events.envelope import Envelope
-from events.organisation import RepLeft, RepMovedTeam, RepOnboarded, TerritoryAssigned
+from events.organisation import RepLeft, RepMovedTeam, RepOnboarded, TeamFormed, TerritoryAssigned
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,20 +63,36 @@ class Assignment:
 
 
 @dataclass(frozen=True, slots=True)
+class Formation:
+    """A team as formed: who manages it and the team it rolls up into."""
+
+    manager_id: str | None
+    parent_team_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class OrgState:
-    """Each rep's membership history and each territory's assignment history, in stream order."""
+    """Each rep's membership history, each territory's assignment history and each team's
+    formations, in stream order."""
 
     reps: Mapping[str, tuple[Membership, ...]] = field(default_factory=dict)
     territories: Mapping[str, tuple[Assignment, ...]] = field(default_factory=dict)
+    teams: Mapping[str, tuple[Formation, ...]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "reps": {rep: [_membership_out(m) for m in history] for rep, history in self.reps.items()},
             "territories": {
                 territory: [_assignment_out(a) for a in history]
                 for territory, history in self.territories.items()
             },
         }
+        if self.teams:  # absent when empty: states saved before teams were folded read the same
+            out["teams"] = {
+                team: [{"manager_id": f.manager_id, "parent_team_id": f.parent_team_id} for f in history]
+                for team, history in self.teams.items()
+            }
+        return out
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> OrgState:
@@ -79,18 +101,25 @@ class OrgState:
             territory: tuple(_assignment_in(a) for a in history)
             for territory, history in data["territories"].items()
         }
-        return cls(reps, territories)
+        teams = {
+            team: tuple(Formation(f["manager_id"], f["parent_team_id"]) for f in history)
+            for team, history in data.get("teams", {}).items()
+        }
+        return cls(reps, territories, teams)
 
 
 Dated = TypeVar("Dated", Membership, Assignment)
 
 
 def key_of(event: Envelope) -> str | None:
-    """The aggregate whose history ``event`` extends (``rep:<id>``, ``territory:<id>``), or None."""
+    """The aggregate whose history ``event`` extends (``rep:<id>``, ``territory:<id>``,
+    ``team:<id>``), or None."""
     if isinstance(event, RepOnboarded | RepMovedTeam | RepLeft):
         return f"rep:{event.data.rep_id}"
     if isinstance(event, TerritoryAssigned):
         return f"territory:{event.data.territory_id}"
+    if isinstance(event, TeamFormed):
+        return f"team:{event.data.team_id}"
     return None
 
 
@@ -107,13 +136,16 @@ def evolve(org: OrgState, event: Envelope) -> OrgState:
         case TerritoryAssigned(data=data):
             assignment = Assignment(data.effective_from, data.effective_to, data.rep_id)
             history = (*org.territories.get(data.territory_id, ()), assignment)
-            return OrgState(org.reps, {**org.territories, data.territory_id: history})
+            return OrgState(org.reps, {**org.territories, data.territory_id: history}, org.teams)
+        case TeamFormed(data=data):
+            formations = (*org.teams.get(data.team_id, ()), Formation(data.manager_id, data.parent_team_id))
+            return OrgState(org.reps, org.territories, {**org.teams, data.team_id: formations})
     return org
 
 
 def _with_membership(org: OrgState, rep_id: str, membership: Membership) -> OrgState:
     history = (*org.reps.get(rep_id, ()), membership)
-    return OrgState({**org.reps, rep_id: history}, org.territories)
+    return OrgState({**org.reps, rep_id: history}, org.territories, org.teams)
 
 
 def fold(events: Iterable[Envelope]) -> OrgState:
@@ -134,12 +166,15 @@ def merge_all(partials: Iterable[OrgState]) -> OrgState:
     organisation once per partial: quadratic with one partial per rep)."""
     reps: dict[str, tuple[Membership, ...]] = {}
     territories: dict[str, tuple[Assignment, ...]] = {}
+    teams: dict[str, tuple[Formation, ...]] = {}
     for partial in partials:
         for rep, history in partial.reps.items():
             reps[rep] = _longer(reps.get(rep, ()), history)
         for territory, assignments in partial.territories.items():
             territories[territory] = _longer(territories.get(territory, ()), assignments)
-    return OrgState(reps, territories)
+        for team, formations in partial.teams.items():
+            teams[team] = _longer(teams.get(team, ()), formations)
+    return OrgState(reps, territories, teams)
 
 
 def _longer(a: tuple[Any, ...], b: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -178,6 +213,22 @@ def owner_of(org: OrgState, territory_id: str, on: date) -> str | None:
 def territories_of(org: OrgState, rep_id: str, on: date) -> tuple[str, ...]:
     """The territories the rep owns on ``on``, sorted (a rep may own several)."""
     return tuple(sorted(t for t in org.territories if owner_of(org, t, on) == rep_id))
+
+
+def managed_teams(org: OrgState, manager_id: str) -> frozenset[str]:
+    """The teams ``manager_id`` manages (by each team's latest formation) and every team that
+    rolls up into one of them, however deep; a cycle in the roll-ups ends the walk."""
+    current = {team: formations[-1] for team, formations in org.teams.items() if formations}
+    found = {team for team, formation in current.items() if formation.manager_id == manager_id}
+    frontier = set(found)
+    while frontier:
+        frontier = {
+            team
+            for team, formation in current.items()
+            if formation.parent_team_id in frontier and team not in found
+        }
+        found |= frontier
+    return frozenset(found)
 
 
 def _membership_out(membership: Membership) -> dict[str, Any]:

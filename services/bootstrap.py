@@ -17,8 +17,11 @@ from functools import partial
 import faust
 from faust.sensors.prometheus import setup_prometheus_sensors
 
+from projections.org import OrgState
 from sales.process import ProcessConfig, load_process
 from services import faust_tuning
+from services.access.guard import Guard, guarded
+from services.access.policies import POLICIES
 from services.auth.keys import ApiKeys
 from services.channels import Channels
 from services.contracts import asyncapi_document, event_schemas, openapi_document
@@ -27,6 +30,7 @@ from services.db import parse_database_url, private_dir
 from services.gate import http as gate
 from services.gauges.export import BusinessGauges, register_gauges
 from services.ingestor.agent import register_ingestor
+from services.kafka_access import faust_credentials, kafka_access
 from services.metrics import REGISTRY
 from services.outbox.lease import lease_for
 from services.outbox.relay import Relay
@@ -67,9 +71,7 @@ def compose(settings: Settings, canonical_url: str) -> Worker:
     relay = None
     if model is not None and "relay" in roles:
         lease = lease_for(parse_database_url(settings.database_url), "relay")
-        relay = Relay(
-            model, settings.kafka_bootstrap_servers, settings.topic_events, lease, settings.relay_batch_size
-        )
+        relay = Relay(model, kafka_access(settings), settings.topic_events, lease, settings.relay_batch_size)
     recorder = None
     if model is not None and roles & {"gate", "ingestor"}:
         recorder = Recorder(model, relay.wake if relay is not None else lambda: None)
@@ -86,6 +88,12 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
         worker.settings,
         [Route("GET", "/v1/health", partial(health, partial(readiness, worker, app)))],
     )
+    reads = (
+        queries.Queries(FannedOut(worker.projector), worker.process, settings.org_timezone)
+        if worker.projector is not None and "queries" in settings.role_set
+        else None
+    )
+    guard = access_guard(settings, reads)
     if worker.recorder is not None and "gate" in settings.role_set:
         bound = gate.Gate(
             worker.recorder,
@@ -98,8 +106,7 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
             Route("POST", "/v1/events", partial(gate.post_event, bound)),
             Route("POST", "/v1/events:batch", partial(gate.post_batch, bound)),
         ]
-    if worker.projector is not None and "queries" in settings.role_set:
-        reads = queries.Queries(FannedOut(worker.projector), worker.process, settings.org_timezone)
+    if worker.projector is not None and reads is not None:
         table += [
             Route("GET", PARTIALS, partial(own_partials, worker.projector)),
             Route("GET", "/v1/reps/activity", partial(queries.all_reps_activity, reads)),
@@ -118,7 +125,7 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
             Route("GET", "/v1/payouts", partial(statements.payout_list, reads)),
             Route("POST", "/v1/what-if", partial(what_if.what_if, reads)),
         ]
-    if worker.projector is not None and worker.store is not None and "queries" in settings.role_set:
+    if reads is not None and worker.store is not None:
         drill = drilldown.Drilldown(reads, worker.store)
         table += [
             Route("GET", "/v1/deals", partial(drilldown.list_deals, drill)),
@@ -134,7 +141,18 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
         Route("GET", contracts.SCHEMAS_PATH, partial(contracts.schema_index, published)),
         Route("GET", contracts.SCHEMAS_PATH + "/{event_type}", partial(contracts.event_schema, published)),
     ]
-    return table
+    return [Route(r.method, r.path, guarded(guard, POLICIES[(r.method, r.path)], r.handler)) for r in table]
+
+
+def access_guard(settings: Settings, reads: queries.Queries | None) -> Guard:
+    """The guard of every route: the configured keys (none when keys are not required), and the
+    organisation the query side reads (an empty one on workers that answer no queries)."""
+    keys = ApiKeys.from_url(settings.database_url) if settings.require_api_keys else None
+    return Guard(keys, reads.organisation if reads is not None else _no_organisation, settings.org_timezone)
+
+
+async def _no_organisation() -> OrgState:
+    return OrgState()
 
 
 def readiness(worker: Worker, app: faust.App) -> tuple[bool, list[str]]:
@@ -153,6 +171,7 @@ def faust_app(settings: Settings) -> faust.App:
     return bounded_app(settings.web_max_connections)(
         settings.app_id,
         broker=[f"kafka://{server.strip()}" for server in settings.kafka_bootstrap_servers.split(",")],
+        broker_credentials=faust_credentials(settings),  # the worker principal (services.kafka_access)
         datadir=str(settings.data_dir),
         autodiscover=False,
         web_enabled=True,

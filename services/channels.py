@@ -25,4 +25,13 @@ class Channels:
             # Project-owned topics are created by `services.topics.ensure_topics`, not by Faust.
             return app.topic(name, key_serializer="raw", value_serializer="raw", internal=False)
 
-        return cls(inbound=raw_topic(settings.topic_inbound), deadletter=raw_topic(settings.topic_deadletter))
+        # The shared inbound topic and, with SASL, each publisher principal's own
+        # (`services.ingestor.principals`).
+        inbound = app.topic(
+            settings.topic_inbound,
+            *settings.publisher_topics.values(),
+            key_serializer="raw",
+            value_serializer="raw",
+            internal=False,
+        )
+        return cls(inbound=inbound, deadletter=raw_topic(settings.topic_deadletter))

@@ -8,9 +8,11 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from services.auth.roles import Role
 from services.settings import Settings, get_settings
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -21,6 +23,12 @@ def cmd_kafka(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.action == "fetch":
         print(broker.ensure_jars(settings))
+    elif args.action == "acls":
+        from services.broker.acls import acl_commands, users
+
+        print("# SCRAM users: " + ", ".join(users(settings)))
+        command = "kafka-acls.sh --bootstrap-server <brokers> --command-config <admin.properties>"
+        print("\n".join(f"{command} {line}" for line in acl_commands(settings)))
     elif args.action == "up":
         print(broker.up(settings).describe())
     elif args.action == "down":
@@ -56,25 +64,53 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_keys(args: argparse.Namespace, settings: Settings) -> int:
+    """Create, revoke and list API keys in the configured database (``SALESLEDGER_DATABASE_URL``),
+    wherever the command runs: the key is printed once; only its hash is stored."""
     from services.auth.keys import ApiKeys
 
     keys = ApiKeys.from_url(settings.database_url)
-    if args.action == "create":
-        if not args.source:
-            print("keys create needs --source (the CloudEvents source the key publishes as)", file=sys.stderr)
-            return 2
-        print(keys.create(args.source))
-    elif args.action == "revoke":
-        if not args.key_id or not keys.revoke(args.key_id):
-            print(f"no active key {args.key_id!r}", file=sys.stderr)
-            return 1
-        print(f"revoked {args.key_id}")
-    else:
-        for key in keys.list():
-            state = f"revoked {key.revoked_at}" if key.revoked_at else "active"
-            label = f"\t{key.label}" if key.label else ""
-            print(f"{key.key_id}\t{key.source}\tcreated {key.created_at}\t{state}{label}")
+    try:
+        if args.action == "create":
+            try:
+                expires = expiry(args.expires)
+                print(
+                    keys.create(
+                        args.source or (),
+                        args.label,
+                        role=Role(args.role),
+                        subject=args.subject,
+                        expires_at=expires,
+                    )
+                )
+            except ValueError as error:
+                print(f"keys create: {error}", file=sys.stderr)
+                return 2
+        elif args.action == "revoke":
+            if not args.key_id or not keys.revoke(args.key_id):
+                print(f"no active key {args.key_id!r}", file=sys.stderr)
+                return 1
+            print(f"revoked {args.key_id}")
+        else:
+            print("key_id\trole\tsources\tsubject\tcreated\texpires\tstate\tlabel")
+            for key in keys.list():
+                row = (key.key_id, key.role, key.source or "-", key.subject or "-", key.created_at)
+                print("\t".join((*row, key.expires_at or "never", key.state(), key.label or "")))
+    finally:
+        keys.close()
     return 0
+
+
+def expiry(text: str | None) -> datetime | None:
+    """``--expires``: an ISO 8601 date-time with a zone, or a lifetime from now (``90d``, ``12h``)."""
+    if not text:
+        return None
+    units = {"d": "days", "h": "hours", "m": "minutes"}
+    if text[-1:] in units and text[:-1].isdigit():
+        return datetime.now(UTC) + timedelta(**{units[text[-1]]: int(text[:-1])})
+    at = datetime.fromisoformat(text)
+    if at.utcoffset() is None:
+        raise ValueError("--expires needs a time zone (2027-01-01T00:00:00+00:00) or a lifetime (90d)")
+    return at
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
@@ -102,9 +138,10 @@ def cmd_what_if(args: argparse.Namespace, settings: Settings) -> int:
     if args.rep:
         body["reps"] = args.rep
     url = args.url or f"http://{settings.web_host}:{settings.web_port}"
-    request = urllib.request.Request(
-        f"{url}/v1/what-if", json.dumps(body).encode(), {"Content-Type": "application/json"}
-    )
+    headers = {"Content-Type": "application/json"}
+    if key := args.key or os.environ.get("SALESLEDGER_API_KEY"):
+        headers["Authorization"] = f"Bearer {key}"
+    request = urllib.request.Request(f"{url}/v1/what-if", json.dumps(body).encode(), headers)
     try:
         with urllib.request.urlopen(request, timeout=120) as response:
             answer = json.loads(response.read())
@@ -128,11 +165,12 @@ def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     from services.audit.report import as_json, as_text
     from services.audit.sources import SourceError
     from services.audit.verify import verify
+    from services.kafka_access import kafka_access
 
     try:
         report = verify(
             args.source if args.action == "verify" else "both",
-            settings.kafka_bootstrap_servers,
+            kafka_access(settings),
             args.topic or settings.topic_events,
             args.database_url or settings.database_url,
             chains=args.action == "verify",
@@ -155,6 +193,7 @@ def _read_models(settings: Settings, names: Sequence[str] | None) -> list[Any]:
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     """Fold the canonical log into fresh read models in memory; write them with --out."""
     from services.audit.sources import SourceError
+    from services.kafka_access import kafka_access
     from services.replay.log import LogError
     from services.replay.run import replay, replay_store, write
     from services.replay.workers import ModelSpec
@@ -170,7 +209,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         else:
             replayed = asyncio.run(
                 replay(
-                    settings.kafka_bootstrap_servers,
+                    kafka_access(settings),
                     args.topic or settings.topic_events,
                     models,
                     None,
@@ -192,6 +231,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_audit_compare(args: argparse.Namespace, settings: Settings) -> int:
     """Exit 0 when the live read models equal a replay of what they reflect, 1 with each difference,
     2 when either side cannot be read."""
+    from services.kafka_access import kafka_access
     from services.replay.live import LiveError
     from services.replay.log import LogError
     from services.replay.run import compare_live
@@ -200,7 +240,7 @@ def cmd_audit_compare(args: argparse.Namespace, settings: Settings) -> int:
         models = _read_models(settings, args.model)
         compared = asyncio.run(
             compare_live(
-                settings.kafka_bootstrap_servers,
+                kafka_access(settings),
                 args.topic or settings.topic_events,
                 f"{settings.app_id}-projector",
                 settings.topic_partitions,
@@ -258,10 +298,11 @@ async def _worker_urls(settings: Settings) -> list[str]:
     machine's SALESLEDGER_WEB_HOST/PORT."""
     from aiokafka.errors import KafkaError
 
+    from services.kafka_access import kafka_access
     from services.replay.live import directory
 
     try:
-        found = await directory(settings.kafka_bootstrap_servers, f"{settings.app_id}-projector")
+        found = await directory(kafka_access(settings), f"{settings.app_id}-projector")
     except (KafkaError, OSError):
         found = {}
     return sorted(found) or [f"http://{settings.web_host}:{settings.web_port}"]
@@ -285,9 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     kafka = sub.add_parser("kafka", help="manage the local single-node Kafka broker (KRaft)")
     kafka.add_argument(
         "action",
-        choices=["up", "down", "status", "fetch"],
+        choices=["up", "down", "status", "fetch", "acls"],
         help="up: start (or reuse a reachable cluster); down: stop ours; "
-        "status: is it reachable; fetch: download the broker jars only",
+        "status: is it reachable; fetch: download the broker jars only; "
+        "acls: print the kafka-acls.sh arguments an external cluster needs (docs/security.md)",
     )
     kafka.set_defaults(handler=cmd_kafka)
 
@@ -297,10 +339,25 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run a Faust worker: ingestor, projections and HTTP API")
     worker.set_defaults(handler=cmd_worker)
 
-    keys = sub.add_parser("keys", help="publisher API keys: create (printed once), revoke, list")
+    keys = sub.add_parser(
+        "keys", help="API keys with roles: create (printed once), revoke, list (docs/api.md, Access)"
+    )
     keys.add_argument("action", choices=["create", "revoke", "list"])
     keys.add_argument("key_id", nargs="?", help="the key id to revoke (the part after sl_)")
-    keys.add_argument("--source", help="the CloudEvents source the new key may publish as")
+    keys.add_argument(
+        "--role",
+        choices=[role.value for role in Role],
+        default=Role.PUBLISHER.value,
+        help="what the key may do (default publisher)",
+    )
+    keys.add_argument(
+        "--source",
+        action="append",
+        help="a CloudEvents source it publishes as (publisher, admin; repeatable)",
+    )
+    keys.add_argument("--subject", help="the rep id (rep key) or manager id (manager key) it reads for")
+    keys.add_argument("--expires", help="an ISO 8601 date-time with a zone, or a lifetime: 90d, 12h, 30m")
+    keys.add_argument("--label", help="a note kept with the key")
     keys.set_defaults(handler=cmd_keys)
 
     demo = sub.add_parser("demo", help="publish demo activity to a running system (HTTP and Kafka)")
@@ -316,6 +373,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--rep", action="append", help="a rep to compare (repeatable; default: those it pays)"
     )
     what_if.add_argument("--url", help="a worker's URL (default: this machine's SALESLEDGER_WEB_HOST/PORT)")
+    what_if.add_argument(
+        "--key", help="an admin or auditor API key (default: the SALESLEDGER_API_KEY environment variable)"
+    )
     what_if.set_defaults(handler=cmd_what_if)
 
     audit = sub.add_parser(

@@ -47,6 +47,12 @@ RELAY_IMPOSSIBLE_TAILS = Counter(
     "(forged or foreign): refused at start-up, never a reason to skip a row.",
     registry=REGISTRY,
 )
+ACCESS_REFUSED = Counter(
+    "salesledger_access_refused_total",
+    "Query requests refused by the access guard (reason: unauthorized, forbidden).",
+    ["reason"],
+    registry=REGISTRY,
+)
 RELAY_POSITION = Gauge(
     "salesledger_relay_position",
     "Intake sequence number of the last event the relay has on Kafka.",

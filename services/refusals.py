@@ -29,6 +29,7 @@ class Refusal(StrEnum):
     TOO_MANY_EVENTS = "too_many_events"
     # Who is asking.
     UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
     SOURCE_MISMATCH = "source_mismatch"
     # The write model: a valid event the record cannot take.
     ID_CONFLICT = "id_conflict"
@@ -51,6 +52,7 @@ HTTP_STATUS = MappingProxyType(
         Refusal.NOT_AN_ARRAY: 400,
         Refusal.TOO_MANY_EVENTS: 413,
         Refusal.UNAUTHORIZED: 401,
+        Refusal.FORBIDDEN: 403,
         Refusal.SOURCE_MISMATCH: 403,
         Refusal.ID_CONFLICT: 409,
         Refusal.RULE_VIOLATION: 422,

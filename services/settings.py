@@ -68,6 +68,31 @@ def peer_allowlist(text: str) -> tuple[PeerEntry, ...]:
     return tuple(entries)
 
 
+PRINCIPAL_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+"""A publisher principal: also the last part of its inbound topic's name, so no dots."""
+
+
+def parse_publishers(text: str) -> dict[str, tuple[str, ...]]:
+    """`SALESLEDGER_KAFKA_PUBLISHERS` parsed: ``dialer=/dialer/eu,/dialer/us*;crm=/crm/*`` into
+    ``{"dialer": ("/dialer/eu", "/dialer/us*"), "crm": ("/crm/*",)}`` (empty text: no publishers)."""
+    bound: dict[str, tuple[str, ...]] = {}
+    for entry in (part.strip() for part in text.split(";")):
+        if not entry:
+            continue
+        principal, _, sources_text = (piece.strip() for piece in entry.partition("="))
+        sources = tuple(source for source in (s.strip() for s in sources_text.split(",")) if source)
+        if not PRINCIPAL_NAME.fullmatch(principal):
+            raise ValueError(f"kafka_publishers: {principal!r} is not a principal name ([A-Za-z0-9_-], 1-64)")
+        if not sources:
+            raise ValueError(
+                f"kafka_publishers: {principal!r} is bound to no source (`{principal}=/its/source`)"
+            )
+        if principal in bound:
+            raise ValueError(f"kafka_publishers: {principal!r} is listed twice")
+        bound[principal] = sources
+    return bound
+
+
 class Settings(BaseSettings):
     """Process configuration; see ``docs/configuration.md`` for each variable."""
 
@@ -93,6 +118,42 @@ class Settings(BaseSettings):
     kafka_controller_port: int = Field(9093, description="KRaft controller port of the local broker.")
     kafka_heap: str = Field("512m", description="JVM heap (-Xms/-Xmx) of the local broker.")
     kafka_start_timeout: float = Field(90.0, description="Seconds to wait for the local broker.")
+
+    # --- Kafka security (services.kafka_access, services.broker.acls; docs/security.md) --------
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "SASL_PLAINTEXT",
+        description="How every Kafka client of this process connects. The local broker listens with "
+        "SASL/SCRAM and ACLs unless this is PLAINTEXT (then: no credentials, no ACLs, and no binding "
+        "of publishers to sources).",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism of the Kafka clients (and of the local broker)."
+    )
+    kafka_username: str = Field(
+        "worker",
+        description="The Kafka principal this process connects as. The local broker creates it as the "
+        "worker principal: reads inbound, writes the events topic, joins the worker groups.",
+    )
+    kafka_password: SecretStr | None = Field(
+        None,
+        description="Password of `SALESLEDGER_KAFKA_USERNAME`. Unset: the local broker's, generated once "
+        "in `<kafka_data_dir>/credentials.json` (0600).",
+    )
+    kafka_admin_username: str = Field(
+        "admin",
+        description="The local broker's super user: the broker itself and the tooling that creates its "
+        "users and ACLs (never a worker or publisher).",
+    )
+    kafka_ssl_cafile: Path | None = Field(
+        None, description="CA bundle that signs the brokers' certificates (SASL_SSL); unset: the system's."
+    )
+    kafka_publishers: str = Field(
+        "publisher=*",
+        description="The Kafka publisher principals and the event sources each may publish as: "
+        "`principal=source[,source...][;principal=...]`, a source ending in `*` a prefix (`*` alone: any). "
+        "Each principal writes only its own topic `<prefix>.inbound.<principal>` (ACLs); the ingestor "
+        "dead-letters an event whose source its principal is not bound to (`source_mismatch`).",
+    )
 
     # --- Topics ------------------------------------------------------------------------------
     topic_prefix: str = Field("salesledger", description="Prefix of every topic the project owns.")
@@ -193,7 +254,9 @@ class Settings(BaseSettings):
         1000, ge=1, le=10_000, description="Most events in one `POST /v1/events:batch` request."
     )
     require_api_keys: bool = Field(
-        True, description="Require a publisher API key (`salesledger keys create`) on `POST /v1/events*`."
+        True,
+        description="Require an API key with a role that allows it on every request but health, metrics "
+        "and the contracts (docs/access.md); `false` opens everything: a laptop sandbox only.",
     )
     ingest_batch_size: int = Field(
         500, ge=1, description="Inbound Kafka messages validated and stored per intake transaction."
@@ -241,6 +304,12 @@ class Settings(BaseSettings):
             raise ValueError("peer_secret: use 16 characters or more (e.g. `openssl rand -hex 32`)")
         return value
 
+    @field_validator("kafka_publishers")
+    @classmethod
+    def _kafka_publishers(cls, value: str) -> str:
+        parse_publishers(value)  # raises on a bad principal name or an entry without sources
+        return value
+
     @field_validator("peer_urls")
     @classmethod
     def _peer_urls(cls, value: str) -> str:
@@ -266,6 +335,28 @@ class Settings(BaseSettings):
     @property
     def topic_events(self) -> str:
         return f"{self.topic_prefix}.events"
+
+    def topic_inbound_of(self, principal: str) -> str:
+        """The inbound topic only `principal` may write (SASL): where its sources are known."""
+        return f"{self.topic_prefix}.inbound.{principal}"
+
+    @property
+    def publisher_topics(self) -> dict[str, str]:
+        """Each publisher principal's own inbound topic; none on PLAINTEXT, where no client has a
+        principal and only the shared `topic_inbound` is used."""
+        if not self.kafka_secured:
+            return {}
+        return {principal: self.topic_inbound_of(principal) for principal in self.publisher_sources}
+
+    @property
+    def kafka_secured(self) -> bool:
+        """Whether Kafka clients authenticate (and the local broker enforces ACLs)."""
+        return self.kafka_security_protocol != "PLAINTEXT"
+
+    @property
+    def publisher_sources(self) -> dict[str, tuple[str, ...]]:
+        """`kafka_publishers` parsed: each publisher principal and the source patterns it is bound to."""
+        return parse_publishers(self.kafka_publishers)
 
     @property
     def topic_deadletter(self) -> str:

@@ -19,6 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import TopicAlreadyExistsError, for_code
 
+from services.kafka_access import aiokafka_options
 from services.settings import Settings
 
 #: Request timeout of the admin client: topic creation is quick on a healthy broker, and a
@@ -42,7 +43,8 @@ class TopicSpec:
 
 
 def topic_specs(settings: Settings) -> list[TopicSpec]:
-    """The project's topics: the canonical event log, inbound, dead letters, the read models' changelog.
+    """The project's topics: the canonical event log, inbound, dead letters, the read models'
+    changelog, and with SASL each publisher principal's own inbound topic.
 
     * events: the source of truth, kept forever (time and size), never compacted.
     * inbound: raw submissions before validation; kept ``inbound_retention_ms``.
@@ -80,12 +82,24 @@ def topic_specs(settings: Settings) -> list[TopicSpec]:
             replication_factor=replicas,
             config={"cleanup.policy": "compact", "retention.ms": "-1"},
         ),
+        *publisher_topic_specs(settings),
+    ]
+
+
+def publisher_topic_specs(settings: Settings) -> list[TopicSpec]:
+    """With SASL, one inbound topic per publisher principal (``<prefix>.inbound.<principal>``),
+    configured as the shared one: only that principal may write it (``services.broker.acls``),
+    so the ingestor knows who published a record by the topic it came from."""
+    config = {"retention.ms": str(settings.inbound_retention_ms), "cleanup.policy": "delete"}
+    return [
+        TopicSpec(topic, settings.topic_partitions, settings.topic_replication_factor, dict(config))
+        for topic in settings.publisher_topics.values()
     ]
 
 
 def _admin(settings: Settings) -> AIOKafkaAdminClient:
     return AIOKafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **aiokafka_options(settings),
         client_id=f"{settings.app_id}-admin",
         request_timeout_ms=ADMIN_TIMEOUT_MS,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import shutil
@@ -25,6 +26,9 @@ from pydantic import SecretStr
 from events import Envelope
 from projections import funnel, org, pipeline
 from sales.process import ProcessConfig
+from services.auth.keys import ApiKeys
+from services.auth.roles import Role
+from services.kafka_access import aiokafka_options, kafka_access
 from services.settings import Settings
 from services.web.encoding import jsonable
 
@@ -62,6 +66,16 @@ def eventually(
             return last
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s; last value: {last!r}")
+
+
+@functools.cache
+def auditor_key(database_url: str) -> str:
+    """An auditor key in the database ``database_url`` names, minted on first use."""
+    keys = ApiKeys.from_url(database_url)
+    try:
+        return keys.create(role=Role.AUDITOR, label="tests")
+    finally:
+        keys.close()
 
 
 class WorkerProcess:
@@ -120,7 +134,15 @@ class WorkerProcess:
             return self.process.wait()
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return httpx.get(f"{self.url}{path}", timeout=10, **kwargs)
+        """GET with an auditor's key unless the caller passes its own ``headers`` (``{}``: none)."""
+        headers = kwargs.pop("headers", None)
+        return httpx.get(
+            f"{self.url}{path}", timeout=10, headers=self.reader() if headers is None else headers, **kwargs
+        )
+
+    def reader(self) -> dict[str, str]:
+        """An auditor key's header (minted once per database): reads everything, writes nothing."""
+        return {"Authorization": f"Bearer {auditor_key(self.settings.database_url)}"}
 
     def post(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.post(f"{self.url}{path}", timeout=30, **kwargs)
@@ -141,7 +163,7 @@ async def read_topic(
     """The first `count` records of `topic` (all partitions, from the beginning)."""
     consumer = AIOKafkaConsumer(
         topic,
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **aiokafka_options(settings),
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         group_id=None,
@@ -170,11 +192,23 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def kcat(settings: Settings, value: bytes, key: str, headers: dict[str, str] | None = None) -> None:
-    """Publish one message to the inbound topic with kcat, a Kafka client that is not ours."""
+def kcat(
+    settings: Settings,
+    value: bytes,
+    key: str,
+    headers: dict[str, str] | None = None,
+    principal: str | None = None,
+) -> None:
+    """Publish one message with kcat, a Kafka client that is not ours: as publisher ``principal``
+    (default: the first configured) onto its own inbound topic, or, on PLAINTEXT, unauthenticated
+    onto the shared one. (The password is on kcat's command line: loopback tests only.)"""
     binary = shutil.which("kcat")
     assert binary, "kcat must be installed (make test installs it)"
-    args = [binary, "-P", "-b", settings.kafka_bootstrap_servers, "-t", settings.topic_inbound, "-k", key]
+    principal = principal or next(iter(settings.publisher_sources), None)
+    topic = settings.publisher_topics.get(principal or "", settings.topic_inbound)
+    access = kafka_access(settings, principal) if principal else kafka_access(settings)
+    # PLAIN, not SCRAM: kcat's packaged librdkafka (< 2.6.1) fails SCRAM with Kafka 4 (librdkafka#4895).
+    args = [binary, "-P", *access.kcat_args(mechanism="PLAIN"), "-t", topic, "-k", key]
     for name, header in (headers or {}).items():
         args += ["-H", f"{name}={header}"]
     subprocess.run(args, input=value, check=True, timeout=30)

@@ -9,8 +9,9 @@ Business rules:
 - **Nothing else is rounded.** The engine's arithmetic runs in `exact()`, a decimal context with
   100 digits that raises `decimal.Inexact` rather than round silently: with amounts of at most 18
   digits, every sum and product it does fits.
-- **Minor units** follow ISO 4217: two places (cents) unless the currency is listed below. The
-  event catalogue checks a currency's shape, not its places, so this table is the engine's own.
+- **Minor units** follow ISO 4217, from the one table the API's answers use too
+  (`projections.numbers.minor_units`: ISO's own data; two places where ISO gives none). The event
+  catalogue checks a currency's code, not its places.
 """
 
 from __future__ import annotations
@@ -21,12 +22,7 @@ from contextlib import contextmanager
 from decimal import Decimal, Inexact, localcontext
 from fractions import Fraction
 
-_MINOR_UNITS: dict[str, int] = {
-    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG"), 0),
-    **dict.fromkeys(("RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
-    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
-    **dict.fromkeys(("CLF", "UYW"), 4),
-}
+from projections import numbers
 
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
@@ -43,7 +39,7 @@ def exact() -> Iterator[None]:
 
 def quantum_of(currency: str) -> Decimal:
     """The smallest unit paid in ``currency``: ``0.01`` for EUR, ``1`` for JPY, ``0.001`` for KWD."""
-    return Decimal(1).scaleb(-_MINOR_UNITS.get(currency, 2))
+    return numbers.quantum(currency)
 
 
 def _places(quantum: Decimal) -> int:

@@ -27,6 +27,7 @@ from sales.process import load_process
 from services.audit.chain import ChainRecord
 from services.audit.findings import Position
 from services.db import SqliteConfig, eventsourcing_env, parse_database_url
+from services.kafka_access import KafkaAccess
 from services.outbox.relay import POSITION
 from services.writemodel.application import RECORDED_TOPIC, WriteModel
 
@@ -45,22 +46,22 @@ class SourceError(Exception):
 
 
 async def log_records(
-    bootstrap: str, topic: str, stall_seconds: float = STALL_SECONDS
+    kafka: KafkaAccess, topic: str, stall_seconds: float = STALL_SECONDS
 ) -> AsyncIterator[ChainRecord]:
     """Every record of `topic` up to its end offsets now, partition by partition in offset order."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(**kafka.options(), enable_auto_commit=False, group_id=None)
     try:
         await consumer.start()
     except KafkaError as error:
         await consumer.stop()
-        raise SourceError(f"Kafka at {bootstrap} cannot be reached: {error}") from error
+        raise SourceError(f"Kafka at {kafka} cannot be reached: {error}") from error
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:  # not in the metadata fetched at start: ask again (as the relay does)
             await consumer._client.force_metadata_update()
             partitions = consumer.partitions_for_topic(topic)
         if not partitions:
-            raise SourceError(f"topic {topic!r} does not exist on {bootstrap}")
+            raise SourceError(f"topic {topic!r} does not exist on {kafka}")
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         consumer.assign(tps)
         starts = await consumer.beginning_offsets(tps)

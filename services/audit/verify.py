@@ -17,12 +17,13 @@ from services.audit.findings import Finding
 from services.audit.report import Examined, Report
 from services.audit.sources import log_records, open_store, relay_position, store_records
 from services.db import parse_database_url
+from services.kafka_access import KafkaAccess
 
 Which = Literal["kafka", "store", "both"]
 
 
-def verify(which: Which, bootstrap: str, topic: str, database_url: str, *, chains: bool = True) -> Report:
-    """The audit of `topic` on `bootstrap` and/or the store at `database_url`; without
+def verify(which: Which, kafka: KafkaAccess, topic: str, database_url: str, *, chains: bool = True) -> Report:
+    """The audit of `topic` on `kafka` and/or the store at `database_url`; without
     ``chains``, only the two sources against each other (`salesledger audit completeness`:
     every event missing on either side, named).
 
@@ -31,7 +32,7 @@ def verify(which: Which, bootstrap: str, topic: str, database_url: str, *, chain
     model = open_store(database_url) if which != "kafka" else None
     try:
         relayed = relay_position(model) if model is not None else None
-        log = asyncio.run(_sealed_log(bootstrap, topic)) if which != "store" else None
+        log = asyncio.run(_sealed_log(kafka, topic)) if which != "store" else None
         store = [seal(record) for record in store_records(model)] if model is not None else None
     finally:
         if model is not None:
@@ -51,8 +52,8 @@ def verify(which: Which, bootstrap: str, topic: str, database_url: str, *, chain
     return Report(tuple(examined), tuple(findings), relayed)
 
 
-async def _sealed_log(bootstrap: str, topic: str) -> list[Link]:
-    return [seal(record) async for record in log_records(bootstrap, topic)]
+async def _sealed_log(kafka: KafkaAccess, topic: str) -> list[Link]:
+    return [seal(record) async for record in log_records(kafka, topic)]
 
 
 def _aggregates(links: list[Link]) -> int:

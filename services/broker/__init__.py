@@ -9,7 +9,9 @@ See ``services.broker.lifecycle`` for the rules; ``salesledger kafka {up,down,st
 it. The parts, each small: ``base`` (error, file names, versions), ``jars`` (Maven fetch, cache),
 ``properties`` (addresses, server.properties; pure), ``probe`` (is a broker answering, ports
 free), ``jvm`` (java, its command line, class-data sharing), ``storage`` (properties file, KRaft
-format), ``process`` (spawn, pid file, stop), ``logs`` (the broker log and failure reports).
+format with its SCRAM users), ``process`` (spawn, pid file, stop), ``logs`` (the broker log and
+failure reports), ``acls`` (who may do what; pure) and ``grants`` (users and ACLs applied as the
+admin). By default it listens with SASL and enforces ACLs (docs/security.md).
 """
 
 from services.broker.base import KAFKA_VERSION, LOG4J_VERSION, BrokerError

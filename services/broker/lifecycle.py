@@ -13,13 +13,16 @@ import time
 from dataclasses import dataclass
 
 from services.broker.base import PID_FILE, POLL_INTERVAL, SERVER_PROPERTIES, BrokerError, data_dir, locked
+from services.broker.grants import admin_access, grant
 from services.broker.jars import ensure_jars
 from services.broker.jvm import find_java
 from services.broker.logs import failure_report
 from services.broker.probe import check_ports_free, probe
 from services.broker.process import pid_alive, read_pid, spawn, stop_pid
 from services.broker.properties import local_listener_host, server_properties
-from services.broker.storage import format_storage, write_properties
+from services.broker.storage import format_storage, prepare_credentials, write_properties
+from services.db import private_dir
+from services.kafka_access import KafkaAccess, kafka_access
 from services.settings import Settings
 
 
@@ -67,10 +70,17 @@ class BrokerStatus:
         return text
 
 
+def probe_access(settings: Settings) -> KafkaAccess:
+    """Who probes the broker: our local broker's admin when this machine holds its password (it
+    exists from the format on, where a newly configured worker user may not yet), else this
+    process's own principal."""
+    return admin_access(settings) or kafka_access(settings)
+
+
 def status(settings: Settings) -> BrokerStatus:
     """Whether a broker answers at the bootstrap servers, and whether it is ours. Takes at most
     a few seconds (short probe timeouts), and changes nothing but a stale pid file."""
-    cluster_id = probe(settings.kafka_bootstrap_servers)
+    cluster_id = probe(settings.kafka_bootstrap_servers, access=probe_access(settings))
     return BrokerStatus(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         reachable=cluster_id is not None,
@@ -90,7 +100,7 @@ def _wait_ready(settings: Settings, pid: int, started_at: float) -> str:
         if not pid_alive(pid):
             (data_dir(settings) / PID_FILE).unlink(missing_ok=True)
             raise BrokerError(f"kafka broker exited during start-up:\n{failure_report(settings)}")
-        cluster_id = probe(settings.kafka_bootstrap_servers, timeout=1.0)
+        cluster_id = probe(settings.kafka_bootstrap_servers, timeout=1.0, access=probe_access(settings))
         if cluster_id is not None:
             return cluster_id
         if time.monotonic() > deadline:
@@ -113,6 +123,7 @@ def up(settings: Settings) -> BrokerStatus:
     """
     current = status(settings)
     if current.reachable:
+        grant(settings)  # our secured broker: the users and ACLs of these settings (else nothing)
         return current
     host, port = local_listener_host(settings)
     data = data_dir(settings)
@@ -122,12 +133,15 @@ def up(settings: Settings) -> BrokerStatus:
         if spawned:
             current = status(settings)  # someone may have started one while we waited
             if current.reachable:
+                grant(settings)
                 return current
             check_ports_free(host, port, settings.kafka_controller_port)
             java = find_java()
             lib = ensure_jars(settings)
-            (data / "logs").mkdir(parents=True, exist_ok=True)
-            write_properties(data / SERVER_PROPERTIES, server_properties(settings, host, port))
+            private_dir(data, tighten=True)  # server.properties and credentials.json are secrets
+            (data / "logs").mkdir(exist_ok=True)
+            props = server_properties(settings, host, port, prepare_credentials(settings))
+            write_properties(data / SERVER_PROPERTIES, props)
             format_storage(settings, java, lib)
             started_at = time.monotonic()
             pid = spawn(java, lib, settings).pid
@@ -135,6 +149,7 @@ def up(settings: Settings) -> BrokerStatus:
             started_at = time.monotonic()
         assert pid is not None
         cluster_id = _wait_ready(settings, pid, started_at)
+        grant(settings)
         return BrokerStatus(
             bootstrap_servers=settings.kafka_bootstrap_servers,
             reachable=True,

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from services.broker.base import BrokerError
 from services.broker.properties import parse_servers
+from services.kafka_access import KafkaAccess
 
 T = TypeVar("T")
 
@@ -30,7 +31,7 @@ def tcp_open(host: str, port: int, timeout: float) -> bool:
         return False
 
 
-async def _metadata_probe(host: str, port: int, timeout: float) -> str | None:
+async def _metadata_probe(host: str, port: int, timeout: float, security: dict[str, Any]) -> str | None:
     """Send one metadata request; return the cluster id if a live broker answered, else None.
 
     Uses aiokafka's connection directly (ApiVersions, then Metadata with no topics) rather than a
@@ -42,7 +43,7 @@ async def _metadata_probe(host: str, port: int, timeout: float) -> str | None:
     timeout_ms = int(timeout * 1000)
     try:
         async with asyncio.timeout(timeout):
-            conn = await create_conn(host, port, request_timeout_ms=timeout_ms, client_id="probe")
+            conn = await create_conn(host, port, request_timeout_ms=timeout_ms, client_id="probe", **security)
             try:
                 response = await conn.send(MetadataRequest([]))
             finally:
@@ -54,8 +55,11 @@ async def _metadata_probe(host: str, port: int, timeout: float) -> str | None:
     return getattr(response, "cluster_id", None) or "?"
 
 
-def probe(servers: str, timeout: float = PROBE_TIMEOUT) -> str | None:
+def probe(servers: str, timeout: float = PROBE_TIMEOUT, access: KafkaAccess | None = None) -> str | None:
     """Whether a broker answers at any of ``servers``: its cluster id, or None.
+
+    ``access`` authenticates the probe (a SASL listener answers nothing else); a broker that
+    refuses those credentials counts as not answering.
 
     Synchronous (it runs its own event loop in a worker thread when called from async code),
     so the CLI, fixtures and ``up`` can all use it.
@@ -63,13 +67,14 @@ def probe(servers: str, timeout: float = PROBE_TIMEOUT) -> str | None:
     for host, port in parse_servers(servers):
         if not tcp_open(host, port, timeout):
             continue
-        cluster_id = _run_coro(_metadata_probe(host, port, timeout))
+        security = access.security_options() if access is not None else {}
+        cluster_id = run_coro(_metadata_probe(host, port, timeout, security))
         if cluster_id is not None:
             return cluster_id
     return None
 
 
-def _run_coro(coro: Coroutine[Any, Any, T]) -> T:
+def run_coro(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine to completion, also when the caller already has a running event loop."""
     try:
         asyncio.get_running_loop()
@@ -86,7 +91,8 @@ def check_ports_free(host: str, port: int, controller_port: int) -> None:
     (otherwise the JVM starts, then dies with a BindException deep in its log)."""
     if tcp_open(host, port, PROBE_TIMEOUT):
         raise BrokerError(
-            f"{host}:{port} is in use by something that does not answer as a Kafka broker; "
+            f"{host}:{port} is in use by something that does not answer as a Kafka broker (or "
+            "refuses our credentials: SALESLEDGER_KAFKA_SECURITY_PROTOCOL, _USERNAME, _PASSWORD); "
             "stop it or set SALESLEDGER_KAFKA_BOOTSTRAP_SERVERS to a free loopback port"
         )
     if tcp_open(host, controller_port, PROBE_TIMEOUT):

@@ -14,6 +14,8 @@ from services.broker.base import BrokerError, data_dir
 from services.settings import Settings
 
 NODE_ID = 1
+#: The SCRAM mechanisms the local broker accepts; every user gets a credential for each.
+SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
 #: First line of the written server.properties, so nobody edits a file ``up`` rewrites.
 PROPERTIES_HEADER = "# Written by services/broker/properties.py on every `up`; edits are overwritten."
 
@@ -71,21 +73,78 @@ def new_cluster_id() -> str:
     return base64.urlsafe_b64encode(secrets.token_bytes(16)).rstrip(b"=").decode()
 
 
-def server_properties(settings: Settings, host: str, port: int) -> dict[str, str]:
+def jaas(module: str, username: str, password: str, **users: str) -> str:
+    """A JAAS line of a listener: the broker's own login (``username``), and for PLAIN the
+    accounts it accepts (``user_<name>``). Passwords are generated url-safe, so never need quoting
+    beyond the double quotes."""
+    extra = "".join(f' user_{name}="{secret}"' for name, secret in users.items())
+    return f'{module} required username="{username}" password="{password}"{extra};'
+
+
+def security_properties(settings: Settings, credentials: dict[str, str]) -> dict[str, str]:
+    """SASL and ACLs: clients authenticate with SCRAM on the client listener (or PLAIN, for the
+    users known at start: librdkafka before 2.6.1, so kcat as packaged, cannot do SCRAM with Kafka
+    4, librdkafka#4895; PLAIN sends the password in clear, so loopback only); the controller
+    listener (the broker talking to its own controller) with PLAIN as the admin, because KRaft
+    controllers cannot check SCRAM (their users live in the metadata they serve); every request
+    is checked by the StandardAuthorizer, and what no ACL allows is denied. The admin is the one
+    super user. The passwords make server.properties a secret: it is written 0600."""
+    if settings.kafka_security_protocol != "SASL_PLAINTEXT":
+        raise BrokerError(
+            f"the local broker listens on loopback with SASL_PLAINTEXT or PLAINTEXT, not "
+            f"{settings.kafka_security_protocol} (that is for an external cluster)"
+        )
+    if settings.kafka_sasl_mechanism not in SCRAM_MECHANISMS:
+        raise BrokerError(f"the local broker authenticates with {' or '.join(SCRAM_MECHANISMS)} only")
+    admin = settings.kafka_admin_username
+    admin_password = credentials[admin]
+    scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+    plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
+    return {
+        "sasl.enabled.mechanisms": ",".join((*SCRAM_MECHANISMS, "PLAIN")),
+        "sasl.mechanism.inter.broker.protocol": SCRAM_MECHANISMS[0],
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": jaas(scram, admin, admin_password),
+        "listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config": jaas(scram, admin, admin_password),
+        "listener.name.sasl_plaintext.plain.sasl.jaas.config": jaas(
+            plain, admin, admin_password, **credentials
+        ),
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": jaas(
+            plain, admin, admin_password, **{admin: admin_password}
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{admin}",
+    }
+
+
+def server_properties(
+    settings: Settings, host: str, port: int, credentials: dict[str, str] | None = None
+) -> dict[str, str]:
     """The broker's configuration: one combined broker+controller node on loopback, every
     internal topic at replication factor 1, and small thread pools and internal topics so it
-    starts fast and stays light on a 2-core machine."""
+    starts fast and stays light on a 2-core machine. With ``kafka_secured`` (the default) its one
+    client listener is SASL_PLAINTEXT with ACLs (``security_properties``), given the users'
+    passwords (``credentials.json``); otherwise PLAINTEXT, open to anyone who reaches the port."""
     data = data_dir(settings)
     controller = f"{host}:{settings.kafka_controller_port}"
+    protocol = "SASL_PLAINTEXT" if settings.kafka_secured else "PLAINTEXT"
+    security: dict[str, str] = {}
+    if settings.kafka_secured:
+        if not credentials or settings.kafka_admin_username not in credentials:
+            raise BrokerError("a secured local broker needs its admin's password (credentials.json)")
+        security = security_properties(settings, credentials)
     return {
         "process.roles": "broker,controller",
         "node.id": str(NODE_ID),
         "controller.quorum.voters": f"{NODE_ID}@{controller}",
-        "listeners": f"PLAINTEXT://{host}:{port},CONTROLLER://{controller}",
-        "advertised.listeners": f"PLAINTEXT://{host}:{port}",
-        "inter.broker.listener.name": "PLAINTEXT",
+        "listeners": f"{protocol}://{host}:{port},CONTROLLER://{controller}",
+        "advertised.listeners": f"{protocol}://{host}:{port}",
+        "inter.broker.listener.name": protocol,
         "controller.listener.names": "CONTROLLER",
-        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        "listener.security.protocol.map": f"CONTROLLER:{protocol},{protocol}:{protocol}",
+        **security,
         "log.dirs": str(data / "logs"),
         "num.partitions": "1",
         "default.replication.factor": "1",

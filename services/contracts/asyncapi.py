@@ -41,12 +41,24 @@ def asyncapi_document(settings: Settings) -> Json:
             "kafka": {
                 "host": settings.kafka_bootstrap_servers,
                 "protocol": "kafka",
-                "description": "Kafka bootstrap servers (`SALESLEDGER_KAFKA_BOOTSTRAP_SERVERS`).",
+                "description": "Kafka bootstrap servers (`SALESLEDGER_KAFKA_BOOTSTRAP_SERVERS`), SASL/SCRAM "
+                "with ACLs unless configured PLAINTEXT (docs/security.md).",
+                "security": [{"$ref": "#/components/securitySchemes/scram"}],
             }
         },
         "channels": channels(settings),
         "operations": operations(),
-        "components": {"schemas": schemas, "messages": messages(settings)},
+        "components": {
+            "schemas": schemas,
+            "messages": messages(settings),
+            "securitySchemes": {
+                "scram": {
+                    "type": "scramSha512",
+                    "description": "A publisher principal (`SALESLEDGER_KAFKA_PUBLISHERS`) may write only "
+                    "its own inbound topic; the worker principal owns the rest (docs/security.md).",
+                }
+            },
+        },
     }
 
 
@@ -83,6 +95,15 @@ def topic_binding(spec: TopicSpec) -> Json:
     }
 
 
+def publisher_topic_binding(settings: Settings) -> Json:
+    """The binding every publisher's topic shares: configured as the shared inbound topic, with
+    no one topic name (the channel's address names it per principal)."""
+    shared = next(spec for spec in topic_specs(settings) if spec.name == settings.topic_inbound)
+    binding = topic_binding(shared)
+    del binding["topic"]
+    return binding
+
+
 def message_ref(name: str) -> Json:
     return {"$ref": f"#/components/messages/{name}"}
 
@@ -96,6 +117,16 @@ def channels(settings: Settings) -> Json:
             "description": "Raw events from tools publishing to Kafka directly, in either CloudEvents mode.",
             "messages": {"structured": message_ref("StructuredEvent"), "binary": message_ref("BinaryEvent")},
             "bindings": bindings[settings.topic_inbound],
+        },
+        "publisherInbound": {
+            "address": f"{settings.topic_inbound}.{{principal}}",
+            "title": "A publisher's own inbound events",
+            "description": "With SASL, each publisher principal writes only its own topic (ACLs), so the "
+            "ingestor knows who published: an event whose `source` the principal is not bound to "
+            "(`SALESLEDGER_KAFKA_PUBLISHERS`) goes to the dead-letter topic as `source_mismatch`.",
+            "parameters": {"principal": {"description": "The publisher's Kafka principal (SCRAM user)."}},
+            "messages": {"structured": message_ref("StructuredEvent"), "binary": message_ref("BinaryEvent")},
+            "bindings": {"kafka": publisher_topic_binding(settings)},
         },
         "events": {
             "address": settings.topic_events,
@@ -120,6 +151,9 @@ def operations() -> Json:
 
     return {
         "ingestInbound": operation("receive", "inbound", "Validate inbound events into the intake."),
+        "ingestPublisherInbound": operation(
+            "receive", "publisherInbound", "Validate a publisher's events, and its sources, into the intake."
+        ),
         "appendToLog": operation("send", "events", "Relay accepted events to the canonical log."),
         "deadLetter": operation("send", "deadletter", "Route what cannot be accepted, with the reason."),
     }

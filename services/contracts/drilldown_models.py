@@ -6,13 +6,15 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from services.contracts.models import Body, Coverage
+from services.contracts.models import Amount, Body, Coverage
 
 Hash = str
 
 
 class MoneyBody(Body):
-    amount: str
+    """An amount at its currency's scale (docs/api.md, Numbers)."""
+
+    amount: Amount
     currency: str
 
 
@@ -52,16 +54,20 @@ class LeadItem(Body):
 class DealList(Coverage):
     deals: list[DealItem]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
-    state: Literal["live", "as_of"] = Field(
-        "live", description="live: the read models now; as_of: as they stood at the event time asked."
+    state: Literal["live", "as_of", "known_at"] = Field(
+        "live",
+        description="live: the read models now; as_of: as they stood at the event time asked;"
+        " known_at: only the facts recorded by the recorded time asked.",
     )
 
 
 class LeadList(Coverage):
     leads: list[LeadItem]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
-    state: Literal["live", "as_of"] = Field(
-        "live", description="live: the read models now; as_of: as they stood at the event time asked."
+    state: Literal["live", "as_of", "known_at"] = Field(
+        "live",
+        description="live: the read models now; as_of: as they stood at the event time asked;"
+        " known_at: only the facts recorded by the recorded time asked.",
     )
 
 
@@ -89,15 +95,19 @@ class Recorded(Body):
 
 class DealDetail(Recorded, Coverage):
     deal: DealItem | None = Field(description="Null while the read model has not caught up.")
-    state: Literal["live", "as_of"] = Field(
-        "live", description="live: the read models now; as_of: as they stood at the event time asked."
+    state: Literal["live", "as_of", "known_at"] = Field(
+        "live",
+        description="live: the read models now; as_of: as they stood at the event time asked;"
+        " known_at: only the facts recorded by the recorded time asked.",
     )
 
 
 class LeadDetail(Recorded, Coverage):
     lead: LeadItem | None = Field(description="Null while the read model has not caught up.")
-    state: Literal["live", "as_of"] = Field(
-        "live", description="live: the read models now; as_of: as they stood at the event time asked."
+    state: Literal["live", "as_of", "known_at"] = Field(
+        "live",
+        description="live: the read models now; as_of: as they stood at the event time asked;"
+        " known_at: only the facts recorded by the recorded time asked.",
     )
 
 

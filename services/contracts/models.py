@@ -107,8 +107,32 @@ class AllRepsActivity(Coverage):
     reps: dict[str, RepActivityCounts] = Field(description="Activity per rep id, for reps with any.")
 
 
-Ratio = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", description="A decimal ratio, exact.")]
-Amount = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", description="A decimal amount, exact.")]
+# The one rule for numbers (docs/api.md, "Numbers"; written by `projections.numbers`).
+Ratio = Annotated[
+    str,
+    Field(
+        pattern=r"^-?[0-9]+\.[0-9]{4}$",
+        description="A ratio as a decimal fraction (never percent), exactly 4 places, rounded half-even:"
+        ' `"0.2222"`, `"1.0000"`.',
+    ),
+]
+Rate = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]+\.[0-9]{4,}$",
+        description="A rate or share a plan or a deal sets, as an exact decimal fraction with at least 4"
+        ' places (never rounded): 2.5 % is `"0.0250"`, 0.125 % is `"0.00125"`.',
+    ),
+]
+Amount = Annotated[
+    str,
+    Field(
+        pattern=r"^-?[0-9]+(\.[0-9]{2,4})?$",
+        description="Money at its currency's ISO 4217 minor-unit scale, rounded half-even:"
+        ' `"24000.00"` EUR, `"24000"` JPY, `"24.000"` KWD (2 places without a currency).',
+    ),
+]
+Seconds = Annotated[int, Field(ge=0, description="A duration in whole seconds, rounded half-even.")]
 
 
 class PipelineRow(Body):
@@ -119,7 +143,10 @@ class PipelineRow(Body):
     count: int = Field(ge=0)
     value: Amount
     weighted_value: Amount = Field(description="Sum of amount times stage probability (docs/kpis.md).")
-    average_time_in_stage: float | None = Field(description="Seconds, as of `as_of`.")
+    average_time_in_stage_seconds: Seconds | None = Field(
+        description="Mean time the group's deals have spent in their stage as of `as_of`, in seconds"
+        " (null: no deal's entry time is known)."
+    )
     stuck: int = Field(ge=0)
 
 
@@ -128,10 +155,14 @@ class StuckDeal(Body):
     rep_id: str | None
     stage: str
     stage_entered_at: str
-    time_in_stage: float = Field(description="Seconds in the current stage as of `as_of`.")
+    time_in_stage_seconds: Seconds = Field(description="Seconds in the current stage as of `as_of`.")
 
 
-AnsweredFrom = Literal["live", "as_of"]
+AnsweredFrom = Literal["live", "as_of", "known_at"]
+"""`live`: the read models now; `as_of`: as things stood at an event time; `known_at`: as the
+system knew them at a recorded time (with `as_of` too, if asked): docs/audit.md."""
+
+KNOWN_AT_FIELD = "The recorded time asked for: only facts recorded by then (null: known now)."
 
 
 class Pipeline(Coverage):
@@ -141,7 +172,11 @@ class Pipeline(Coverage):
     state: AnsweredFrom = Field(
         description="`live`: the current pipeline read model, aged at now (no `as_of` asked). `as_of`:"
         " the pipeline as it stood at `as_of`, rebuilt from the facts that had happened by then."
+        " `known_at`: only the facts recorded by `known_at` (aged at `as_of`, or at `known_at`)."
     )
+    known_at: str | None = Field(None, description=KNOWN_AT_FIELD)
+    scope: Literal["org", "rep", "team", "territory"]
+    id: str | None = Field(description="The rep, team or territory asked for (null: the whole organisation).")
     group_by: Literal["stage", "rep", "team", "territory"]
     rows: list[PipelineRow]
     stuck: list[StuckDeal]
@@ -171,20 +206,30 @@ class Funnel(Coverage):
     as_of: str | None = Field(description="The event time asked for (null: everything so far).")
     state: AnsweredFrom = Field(
         description="`live`: the current funnel read model. `as_of`: the funnel of the facts that had"
-        " happened by `as_of`."
+        " happened by `as_of`. `known_at`: of those recorded by `known_at` too."
     )
+    known_at: str | None = Field(None, description=KNOWN_AT_FIELD)
 
 
-Exact = Annotated[str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?$", description="An exact decimal.")]
+KpiNumber = Annotated[
+    int | Amount,
+    Field(
+        description="By `unit`: `count` and `seconds` a JSON integer, `ratio` a 4-place fraction,"
+        " `money` an amount at the currency's scale (docs/api.md, Numbers)."
+    ),
+]
+KpiUnit = Literal["count", "ratio", "money", "seconds"]
 
 
 class KpiValue(Body):
-    """A KPI's value (null: undefined, e.g. a ratio over zero) and the exact terms behind it."""
+    """A KPI's value (null: undefined, e.g. a ratio over zero) and the terms it was computed from,
+    each written as what it counts (a count, money, seconds, or a ratio for an objective's actual
+    and target)."""
 
-    value: Exact | None
-    unit: str
-    numerator: Exact | None = None
-    denominator: Exact | None = None
+    value: KpiNumber | None
+    unit: KpiUnit
+    numerator: KpiNumber | None = None
+    denominator: KpiNumber | None = None
     currency: str | None = None
 
 
@@ -196,6 +241,8 @@ class Kpis(Coverage):
     period: str
     kpis: dict[str, KpiValue]
     as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
+    known_at: str | None = Field(None, description=KNOWN_AT_FIELD)
+    state: AnsweredFrom = "live"
 
 
 class Forecast(Coverage):
@@ -204,14 +251,16 @@ class Forecast(Coverage):
     period: str
     forecast: dict[str, KpiValue]
     as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
+    known_at: str | None = Field(None, description=KNOWN_AT_FIELD)
+    state: AnsweredFrom = "live"
 
 
 class Ranked(Body):
     id: str
-    value: Exact | None
-    unit: str | None = None
-    numerator: Exact | None = None
-    denominator: Exact | None = None
+    value: KpiNumber | None
+    unit: KpiUnit | None = None
+    numerator: KpiNumber | None = None
+    denominator: KpiNumber | None = None
     currency: str | None = None
 
 
@@ -223,6 +272,8 @@ class Leaderboard(Coverage):
     period: str
     ranking: list[Ranked]
     as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
+    known_at: str | None = Field(None, description=KNOWN_AT_FIELD)
+    state: AnsweredFrom = "live"
 
 
 class BadQuery(Body):

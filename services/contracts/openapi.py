@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from events import EVENT_TYPES, Reason
+from services.access.policies import POLICIES, ROLES, Policy
 from services.contracts import drilldown_models, statement_models
 from services.contracts import models as bodies
 from services.contracts.common import API_VERSION, JSON_SCHEMA_DIALECT, Json, component_schemas, ref
@@ -60,7 +61,8 @@ def openapi_document(settings: Settings) -> Json:
         "bearerAuth": {
             "type": "http",
             "scheme": "bearer",
-            "description": "A key from `salesledger keys create --source SOURCE`; it publishes as SOURCE.",
+            "description": "A key from `salesledger keys create`: its role says what it may publish and "
+            "read (docs/api.md, Access).",
         },
         "apiKeyHeader": {
             "type": "apiKey",
@@ -79,9 +81,44 @@ def openapi_document(settings: Settings) -> Json:
         },
         "servers": [{"url": "/", "description": "The worker serving this document."}],
         "tags": [{"name": tag} for tag in (INGESTION_TAG, QUERIES_TAG, OPERATIONS_TAG, CONTRACTS_TAG)],
-        "paths": {**ingestion_paths(settings), **query_paths(), **drilldown_paths(), **contract_paths()},
+        "paths": with_access(
+            {**ingestion_paths(settings), **query_paths(), **drilldown_paths(), **contract_paths()}, settings
+        ),
         "components": {"schemas": schemas, "securitySchemes": security},
     }
+
+
+def with_access(paths: Json, settings: Settings) -> Json:
+    """Each operation with its access policy and the roles it admits (``x-salesledger-access``,
+    `services.access.policies`) and, where a key is needed, its security and 401/403 answers."""
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            policy = POLICIES[(method.upper(), path)]
+            operation["x-salesledger-access"] = {
+                "policy": policy.value,
+                "roles": [role.value for role in ROLES[policy]],
+            }
+            if policy not in GUARDED or not settings.require_api_keys:
+                continue
+            operation["security"] = [{"bearerAuth": []}, {"apiKeyHeader": []}]
+            operation["responses"] |= {
+                "401": response("`unauthorized`: missing, unknown, revoked or expired API key.", "Rejected"),
+                "403": response(f"`forbidden`: {FORBIDDEN[policy]}", "Rejected"),
+            }
+            operation["responses"] = dict(sorted(operation["responses"].items()))
+    return paths
+
+
+GUARDED = frozenset({Policy.ORG, Policy.REP, Policy.SCOPE, Policy.FILTERED, Policy.OWNED})
+FORBIDDEN = {
+    Policy.ORG: "the answer covers the whole organisation; only auditor and admin keys read it.",
+    Policy.REP: "the key does not see this rep (a rep key sees itself, a manager key the reps of its "
+    "teams on the days they are in them).",
+    Policy.SCOPE: "the key does not see this scope (rep and manager keys name a rep, team or territory "
+    "in their reach; `scope=org` needs an auditor or admin key).",
+    Policy.FILTERED: "rep and manager keys filter the list by a rep, team or territory in their reach.",
+    Policy.OWNED: "the key does not see the rep this belongs to.",
+}
 
 
 def reasons_for(status: int) -> str:
@@ -117,7 +154,9 @@ def ingestion_paths(settings: Settings) -> Json:
             "400": response(f"{reasons_for(400)}: the body is not a JSON object.", "Rejected"),
             **unauthorized,
             "403": response(
-                "`source_mismatch`: the key may not publish as the event's `source`.", "Rejected"
+                "`source_mismatch`: the key may not publish as the event's `source`; `forbidden`: the "
+                "key's role publishes nothing.",
+                "Rejected",
             ),
             "409": response("`id_conflict`: the id was accepted before with different content.", "Rejected"),
             "413": response(
@@ -142,6 +181,11 @@ def ingestion_paths(settings: Settings) -> Json:
             "200": response("A result per event, in request order.", "BatchResult"),
             "400": response("`not_json`, `not_an_array`: the body is not a JSON array.", "Rejected"),
             **unauthorized,
+            **(
+                {"403": response("`forbidden`: the key's role publishes nothing.", "Rejected")}
+                if settings.require_api_keys
+                else {}
+            ),
             "413": response("`too_large`, `too_many_events`: over the batch limits.", "Rejected"),
         },
     }

@@ -9,7 +9,13 @@ AS_OF = query_parameter(
     "as_of",
     "ISO 8601 instant with a time zone, an event time: the deals and leads as they stood then, rebuilt"
     " from the KPI timelines (`state: as_of`; times in UTC), and team and territories as of then."
-    " Absent: the live read models, teams as of now. `known_at` is refused.",
+    " Absent: the live read models, teams as of now.",
+    {"type": "string"},
+)
+KNOWN_AT = query_parameter(
+    "known_at",
+    "ISO 8601 instant with a time zone, a recorded time: only the facts recorded by then"
+    " (`state: known_at`); with `as_of`, as they stood at `as_of` as known at `known_at`.",
     {"type": "string"},
 )
 
@@ -27,6 +33,7 @@ def list_parameters(stage: str) -> list[Json]:
         query_parameter("limit", "Items per page: 1 to 1000 (default 100).", {"type": "integer"}),
         query_parameter("cursor", "The `next_cursor` of the previous page (absent: the first).", text),
         AS_OF,
+        KNOWN_AT,
     ]
 
 
@@ -52,6 +59,7 @@ def drilldown_paths() -> Json:
             parameters=[
                 path_parameter("deal_id", "The deal's id.", {"type": "string", "minLength": 1}),
                 AS_OF,
+                KNOWN_AT,
             ],
         ),
         "/v1/leads": get(
@@ -73,6 +81,7 @@ def drilldown_paths() -> Json:
             parameters=[
                 path_parameter("lead_id", "The lead's id.", {"type": "string", "minLength": 1}),
                 AS_OF,
+                KNOWN_AT,
             ],
         ),
         "/v1/events/{event_id}/history": get(

@@ -37,7 +37,7 @@ TIME_TRAVEL = [
 KPI_AS_OF = query_parameter(
     "as_of",
     "Event time: the KPIs as they stood at this instant (ISO 8601 with a time zone; records up to"
-    " it, activity counters of the days up to its day). `known_at` is refused: not kept for KPIs.",
+    " it, activity counters of the days up to its day).",
     {"type": "string"},
 )
 
@@ -53,9 +53,11 @@ FUNNEL_AS_OF = query_parameter(
     " Absent: the live funnel.",
     {"type": "string"},
 )
-KNOWN_AT_REFUSED = query_parameter(
+KNOWN_AT = query_parameter(
     "known_at",
-    "Refused (400): the pipeline and funnel keep event times only, not when facts were recorded.",
+    "Recorded time (ISO 8601 with a time zone): only the facts recorded by then, as the system knew"
+    " them (timelines to the instant, activity counts to the local day); with `as_of`, what had"
+    " happened by `as_of` as known at `known_at`. Absent: everything recorded.",
     {"type": "string"},
 )
 
@@ -95,8 +97,9 @@ def query_paths() -> Json:
                 query_parameter(
                     "group_by", "stage (default), rep, team or territory.", {"enum": list(GROUP_BY)}
                 ),
+                *SCOPE_PARAMETERS,
                 PIPELINE_AS_OF,
-                KNOWN_AT_REFUSED,
+                KNOWN_AT,
                 query_parameter(
                     "stuck_after_days",
                     "Days without a stage change: 1 to 3650 (default 14).",
@@ -109,14 +112,14 @@ def query_paths() -> Json:
             QUERIES_TAG,
             "Every KPI of a scope over a period",
             {"200": response("The KPIs.", "Kpis"), "400": response("A bad parameter.", "BadQuery")},
-            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER, KPI_AS_OF],
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER, KPI_AS_OF, KNOWN_AT],
         ),
         "/v1/forecast": get(
             "forecast",
             QUERIES_TAG,
             "Weighted pipeline expected to close in the period, committed and won",
             {"200": response("The forecast.", "Forecast"), "400": response("A bad parameter.", "BadQuery")},
-            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER, KPI_AS_OF],
+            parameters=[*SCOPE_PARAMETERS, PERIOD_PARAMETER, KPI_AS_OF, KNOWN_AT],
         ),
         "/v1/leaderboards": get(
             "leaderboard",
@@ -126,13 +129,15 @@ def query_paths() -> Json:
             parameters=[
                 query_parameter(
                     "kpi",
-                    "The KPI to rank by: a key of the KPI report (docs/kpis.md), e.g. win_rate or"
-                    " won_revenue.EUR (money KPIs: <name>.<ISO 4217 currency>).",
+                    "The KPI to rank by: a key of the KPI answer (docs/kpis.md), e.g. win_rate or"
+                    " won_revenue.EUR (money KPIs: <name>.<ISO 4217 currency>; durations in seconds:"
+                    " sales_cycle_seconds, talk_seconds).",
                     {"type": "string"},
                 ),
                 query_parameter("by", "rep (default) or team.", {"enum": ["rep", "team"]}),
                 PERIOD_PARAMETER,
                 KPI_AS_OF,
+                KNOWN_AT,
             ],
         ),
         "/v1/statements/{rep_id}/{period}": get(
@@ -211,7 +216,7 @@ def query_paths() -> Json:
                 "200": response("The funnel of every deal and lead so far, or as of `as_of`.", "Funnel"),
                 "400": response("A bad parameter, or `known_at`.", "BadQuery"),
             },
-            parameters=[FUNNEL_AS_OF, KNOWN_AT_REFUSED],
+            parameters=[FUNNEL_AS_OF, KNOWN_AT],
         ),
         "/v1/internal/partials/{name}": get(
             "readModelPartials",

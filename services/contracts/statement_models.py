@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
-from services.contracts.models import Body, Coverage
-
-Number = Annotated[
-    str, Field(pattern=r"^-?[0-9]+(\.[0-9]+)?(E[+-]?[0-9]+)?$", description="An exact decimal, as text.")
-]
+from services.contracts.models import Amount as Number
+from services.contracts.models import Body, Coverage, Rate, Ratio
 
 
 class StatementLine(Body):
@@ -23,7 +20,7 @@ class StatementLine(Body):
     plan_id: str
     plan_version: int
     deal_id: str | None
-    rate_percent: Number | None
+    rate: Rate | None = Field(description="The rate the rule applied, as a fraction (null: a fixed amount).")
     base: Number
     earning: Number
     event_ids: list[str] = Field(description="Ids of the events that earned (or reversed) the line.")
@@ -40,7 +37,7 @@ class PlanStatement(Body):
     lines: list[StatementLine]
     total: Number = Field(description="The exact sum of the lines.")
     credited: Number
-    attainment_percent: Number | None
+    attainment: Ratio | None = Field(description="Credited ÷ quota (null: no usable quota).")
     draw_balance: Number
 
 
@@ -52,11 +49,12 @@ class CreditLine(Body):
     amount: Number
     currency: str
     credited_on: str = Field(description="The local day credited (ISO 8601 date).")
-    share_percent: Number
+    share: Rate = Field(description="The rep's share of the deal's credit, as a fraction.")
     event_ids: list[str]
     deal_amount: Number | None
     products: list[str]
     team_id: str | None
+    overlay_of: list[str] = Field(description="Overlay credit: the reps whose credit it overlays.")
 
 
 class Adjustment(Body):

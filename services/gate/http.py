@@ -1,10 +1,12 @@
-"""The HTTP gate: `POST /v1/events` and `POST /v1/events:batch`, through admission into the write model.
+"""The HTTP gate: `POST /v1/events` and `POST /v1/events:batch`, through admission into the write
+model.
 
 Status codes: 202 accepted; 200 duplicate (the id was accepted before); 400 the body is not a JSON
-object (or array, for a batch); 401 missing or unknown API key; 403 the event's source is not the
-key's; 409 the id was accepted before with different content; 413 too large; 422 a field is
-invalid, the type is unknown or its version unsupported, or the sales process forbids the event
-(with the rule's name). Rejections name every bad field (`services.refusals`).
+object (or array, for a batch); 401 missing, unknown, revoked or expired API key; 403 the event's
+source is not one of the key's, or the key's role publishes nothing; 409 the id was accepted before
+with different content; 413 too large; 422 a field is invalid, the type is unknown or its version
+unsupported, or the sales process forbids the event (with the rule's name). Rejections name every
+bad field (`services.refusals`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from events import Envelope, Rejection
+from services.access.guard import bearer_key
 from services.admission import admit, admit_decoded, count_outcomes, count_rejection
 from services.auth.keys import ApiKeys
+from services.auth.roles import MAY_PUBLISH
 from services.gate.batch import BatchRefused, split_batch
 from services.refusals import HTTP_STATUS, Refusal, of_reason, refused
 from services.web.routes import Call, Reply, refusal
@@ -38,27 +42,45 @@ class Unauthorized(Exception):
     """No valid API key on a request that needs one."""
 
 
-def bearer_key(call: Call) -> str:
-    """The API key of a request: ``Authorization: Bearer <key>``, or ``X-Api-Key``."""
-    scheme, _, credentials = call.header("Authorization").partition(" ")
-    key = credentials.strip() if scheme.lower() == "bearer" else ""
-    return key or call.header("X-Api-Key")
+class Forbidden(Exception):
+    """A valid key whose role publishes nothing (a rep's, a manager's, an auditor's)."""
 
 
-def authenticated_source(gate: Gate, call: Call) -> str | None:
-    """The source the request's key publishes as (None when keys are not required)."""
+def authenticated_sources(gate: Gate, call: Call) -> frozenset[str] | None:
+    """The sources the request's key publishes as (None when keys are not required)."""
     if not gate.require_api_keys:
         return None
     key = bearer_key(call)
-    source = gate.keys.source_of(key) if key else None
-    if source is None:
+    principal = gate.keys.principal_of(key) if key else None
+    if principal is None:
         count_rejection("unknown", Refusal.UNAUTHORIZED, "http")
         raise Unauthorized
-    return source
+    if principal.role not in MAY_PUBLISH or not principal.sources:
+        count_rejection("unknown", Refusal.FORBIDDEN, "http")
+        raise Forbidden(principal.role)
+    return principal.sources
 
 
 def unauthorized() -> Reply:
-    return refusal(Refusal.UNAUTHORIZED, "missing or invalid API key (Authorization: Bearer <key>)")
+    return refusal(
+        Refusal.UNAUTHORIZED, "missing, invalid, expired or revoked API key (Authorization: Bearer <key>)"
+    )
+
+
+def forbidden(role: str) -> Reply:
+    return refusal(
+        Refusal.FORBIDDEN, f"a {role} key publishes nothing: use a publisher key of the event's source"
+    )
+
+
+def who_publishes(gate: Gate, call: Call) -> frozenset[str] | Reply | None:
+    """The key's sources (None when keys are not required), or the refusal to answer with."""
+    try:
+        return authenticated_sources(gate, call)
+    except Unauthorized:
+        return unauthorized()
+    except Forbidden as role:
+        return forbidden(str(role))
 
 
 def outcome_body(event: Envelope, result: Appended) -> tuple[dict[str, Any], int]:
@@ -75,21 +97,21 @@ def outcome_body(event: Envelope, result: Appended) -> tuple[dict[str, Any], int
     return {**refused(Refusal.ID_CONFLICT, message), "id": event.id}, HTTP_STATUS[Refusal.ID_CONFLICT]
 
 
-def source_error(event: Envelope, source: str | None) -> dict[str, Any] | None:
-    """A rejection body when the key's source may not publish `event`, else None."""
-    if source is None or event.source == source:
+def source_error(event: Envelope, sources: frozenset[str] | None) -> dict[str, Any] | None:
+    """A rejection body when the key may not publish `event` as its source, else None."""
+    if sources is None or event.source in sources:
         return None
-    message = f"this API key publishes as source {source!r}, not {event.source!r}"
+    named = " or ".join(repr(source) for source in sorted(sources))
+    message = f"this API key publishes as source {named}, not {event.source!r}"
     count_rejection(event.type, Refusal.SOURCE_MISMATCH, "http")  # type: ignore[attr-defined]
     return refused(Refusal.SOURCE_MISMATCH, message, [{"field": "source", "message": message}])
 
 
 async def post_event(gate: Gate, call: Call) -> Reply:
     """`POST /v1/events`: one event, answered once the write model has decided it."""
-    try:
-        source = authenticated_source(gate, call)
-    except Unauthorized:
-        return unauthorized()
+    source = who_publishes(gate, call)
+    if isinstance(source, Reply):
+        return source
     try:
         event = admit(call.body, transport="http", max_bytes=gate.max_event_bytes)
     except Rejection as rejection:
@@ -108,10 +130,9 @@ async def post_batch(gate: Gate, call: Call) -> Reply:
     The body's size is checked before anything is decoded; decoding and validating the events
     (`admit_batch`) runs off the event loop, so a large batch never holds up other requests.
     """
-    try:
-        source = authenticated_source(gate, call)
-    except Unauthorized:
-        return unauthorized()
+    source = who_publishes(gate, call)
+    if isinstance(source, Reply):
+        return source
     limit = batch_limit(gate)
     if len(call.body) > limit:
         return refusal(Refusal.TOO_LARGE, f"batch body is {len(call.body)} bytes; the limit is {limit}")
@@ -131,7 +152,7 @@ Verdict = Envelope | dict[str, Any]
 """An admitted event, or the rejection body of an item that was not."""
 
 
-def admit_batch(gate: Gate, body: bytes, source: str | None) -> list[Verdict]:
+def admit_batch(gate: Gate, body: bytes, source: frozenset[str] | None) -> list[Verdict]:
     """Each item of a batch body admitted or refused, in order; raises `BatchRefused` (synchronous)."""
     verdicts: list[Verdict] = []
     for item in split_batch(body, gate.max_batch_events):

@@ -2,7 +2,8 @@
 
 Messages are taken in batches (one write-model transaction per batch). A valid event the sales
 process allows is recorded (a repeat of an accepted id is counted as a duplicate); anything else
-goes to the dead-letter topic with its reason (and rule), original bytes and headers. One poison
+goes to the dead-letter topic with its reason (and rule), original bytes and headers; so does an
+event whose source its Kafka principal is not bound to (``services.ingestor.principals``). One poison
 message never stalls a partition. Offsets are acknowledged only after the batch is recorded.
 """
 
@@ -19,6 +20,7 @@ from services.admission import admit, count_outcomes, count_rejection
 from services.channels import Channels
 from services.deadletter import send_to_deadletter
 from services.ingestor.binding import as_structured
+from services.ingestor.principals import SourceBindings
 from services.refusals import Refusal
 from services.settings import Settings
 from services.writemodel.outcomes import Outcome
@@ -29,7 +31,10 @@ STAGE = "ingest"
 
 
 def register_ingestor(app: faust.App, channels: Channels, recorder: Recorder, settings: Settings) -> None:
-    """The ingestor agent on ``channels.inbound``: one write-model transaction per batch taken."""
+    """The ingestor agent on ``channels.inbound``: one write-model transaction per batch taken.
+    An event from a publisher's own topic must claim a source that publisher is bound to
+    (`services.ingestor.principals`), or it is dead-lettered as ``source_mismatch``."""
+    bindings = SourceBindings.of(settings)
 
     async def validate(source: EventT[Any]) -> Envelope | None:
         """The admitted event, or None after routing the message to the dead-letter topic."""
@@ -40,7 +45,14 @@ def register_ingestor(app: faust.App, channels: Channels, recorder: Recorder, se
             except Rejection as rejection:
                 count_rejection(rejection.event_type, rejection.reason.value, "kafka")
                 raise
-            return admit(raw, transport="kafka", max_bytes=settings.max_event_bytes)
+            event = admit(raw, transport="kafka", max_bytes=settings.max_event_bytes)
+            mismatch = bindings.refusal(msg.topic, str(event.source))
+            if mismatch is None:
+                return event
+            count_rejection(event.type, Refusal.SOURCE_MISMATCH, "kafka")  # type: ignore[attr-defined]
+            await send_to_deadletter(
+                channels.deadletter, source, stage=STAGE, reason=Refusal.SOURCE_MISMATCH, message=mismatch
+            )
         except Rejection as rejection:
             await send_to_deadletter(
                 channels.deadletter,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.partitioner import murmur2
 
+from services.kafka_access import KafkaAccess
 from services.metrics import RELAY_IMPOSSIBLE_TAILS, RELAY_POSITION, RELAYED
 from services.outbox.lease import Lease
 from services.writemodel.outcomes import IntakeRow, IntakeStore
@@ -135,10 +136,10 @@ def trusted_tails(
 
 
 async def read_tail_records(
-    bootstrap: str, topic: str, store_id: str, window: int = TAIL_WINDOW
+    kafka: KafkaAccess, topic: str, store_id: str, window: int = TAIL_WINDOW
 ) -> list[TailRecord]:
     """The last `window` records of each partition that carry store `store_id` and a seq header."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(**kafka.options(), enable_auto_commit=False, group_id=None)
     await consumer.start()
     try:
         partitions = consumer.partitions_for_topic(topic) or set()
@@ -182,13 +183,13 @@ class Relay:
     def __init__(
         self,
         store: IntakeStore,
-        bootstrap: str,
+        kafka: KafkaAccess,
         topic: str,
         lease: Lease,
         batch_size: int = 2000,
         idle_interval: float = 0.05,
     ) -> None:
-        self.store, self.bootstrap, self.topic, self.lease = store, bootstrap, topic, lease
+        self.store, self.kafka, self.topic, self.lease = store, kafka, topic, lease
         self.batch_size, self.idle_interval = batch_size, idle_interval
         self._wakeup = asyncio.Event()
 
@@ -208,12 +209,12 @@ class Relay:
 
     async def _relay_while_leader(self, stopping: asyncio.Event) -> None:
         producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap, enable_idempotence=True, linger_ms=2, max_batch_size=256 * 1024
+            **self.kafka.options(), enable_idempotence=True, linger_ms=2, max_batch_size=256 * 1024
         )
         await producer.start()
         try:
             partitions = len(await producer.partitions_for(self.topic))
-            records = await read_tail_records(self.bootstrap, self.topic, self.store.store_id)
+            records = await read_tail_records(self.kafka, self.topic, self.store.store_id)
             position = await asyncio.to_thread(self.store.position, POSITION)
             last_seq = await asyncio.to_thread(self.store.last_seq)
             tails = await asyncio.to_thread(

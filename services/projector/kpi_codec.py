@@ -9,7 +9,9 @@ RocksDB store and projection changelog, so these forms never change shape:
   ``{"record": <class name>, <field>: <value>, ...}`` in field order: a Decimal as its ``str``, a
   date or datetime as its ``isoformat()`` (a datetime keeps its UTC offset), a tuple as a list;
   str, bool and None as they are. A field with a default may be missing from a stored record (one
-  written before the field existed): it reads as its default.
+  written before the field existed): it reads as its default. A timeline whose events' recorded
+  instants are known adds ``"recorded": [[event_id, isoformat], ...]`` (sorted by event id);
+  without it, every record counts as recorded when it happened.
 
 Each record type has its encoder and decoder spelt out in `kpi_record_codec`; both run for every
 partial read or written, and are as fast as the codecs generated per class they replace
@@ -19,6 +21,7 @@ definition above, field by field, and against fixed stored bytes.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from projections.kpi_counters import KpiCounters
@@ -74,12 +77,17 @@ def decode_counters(data: dict[str, Any]) -> KpiCounters:
 
 def encode_timeline(timeline: Timeline) -> dict[str, Any]:
     encoders = ENCODERS
-    return {"records": [encoders[type(record)](record) for record in timeline.records]}
+    encoded: dict[str, Any] = {"records": [encoders[type(record)](record) for record in timeline.records]}
+    if timeline.recorded:  # absent when empty: states saved before recorded times read the same
+        encoded["recorded"] = [[event_id, at.isoformat()] for event_id, at in timeline.recorded]
+    return encoded
 
 
 def decode_timeline(data: dict[str, Any]) -> Timeline:
     decoders = DECODERS
-    return Timeline(tuple([decoders[item["record"]](item) for item in data.get("records", ())]))
+    records = tuple([decoders[item["record"]](item) for item in data.get("records", ())])
+    recorded = tuple((str(event_id), datetime.fromisoformat(at)) for event_id, at in data.get("recorded", ()))
+    return Timeline(records, recorded)
 
 
 def encode_record(record: Record) -> dict[str, Any]:

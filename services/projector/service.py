@@ -40,11 +40,12 @@ from aiokafka.structs import ConsumerRecord
 from events import Rejection
 from events.parse import parse_logged_event
 from services.deadletter import reason_headers
+from services.kafka_access import aiokafka_options
 from services.metrics import CONSUMER_LAG, DEADLETTERED, PROJECTED, PROJECTION_LATENCY
 from services.projector.assignor import DirectoryAssignor
 from services.projector.partition import PartitionProjection
 from services.projector.readmodels import ReadModel
-from services.projector.store import StoreFactory, store_factory
+from services.projector.store import StoreClosed, StoreFactory, store_factory
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -88,16 +89,28 @@ class Projector:
         """Source partitions whose partials are here and up to date with this worker's reading."""
         return set(self._partitions)
 
-    def partials(self, model: str) -> Callable[[], list[tuple[int, str, bytes]]]:
+    def partials(self, model: str) -> Callable[[], tuple[list[tuple[int, str, bytes]], list[int]]]:
         """(source partition, key, stored partial) of one read model over the partitions owned, as
         a snapshot taken now (no batch half-seen) to be read in a thread: a large read model must
-        not stall the event loop the projector runs on."""
+        not stall the event loop the projector runs on. With them, the partitions actually read: a
+        partition revoked while it was being read (its store closed) is left out whole, so the
+        answer covers one partition less rather than failing or counting half of it."""
         views = [
             (partition, projection.snapshot(model)) for partition, projection in self._partitions.items()
         ]
 
-        def read() -> list[tuple[int, str, bytes]]:
-            return [(partition, key, value) for partition, view in sorted(views) for key, value in view()]
+        def read() -> tuple[list[tuple[int, str, bytes]], list[int]]:
+            rows: list[tuple[int, str, bytes]] = []
+            read_whole: list[int] = []
+            for partition, view in sorted(views):
+                try:
+                    mine = [(partition, key, value) for key, value in view()]
+                except StoreClosed:
+                    log.info("partition %d was revoked while being read: left out of this answer", partition)
+                    continue
+                rows.extend(mine)
+                read_whole.append(partition)
+            return rows, read_whole
 
         return read
 
@@ -120,19 +133,19 @@ class Projector:
 
     async def _start(self) -> None:
         settings = self.settings
-        bootstrap = settings.kafka_bootstrap_servers
+        kafka = aiokafka_options(settings)  # one principal for all three: the worker's
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
+            **kafka,
             enable_idempotence=True,
             acks="all",
             linger_ms=5,
             max_batch_size=MAX_BATCH_BYTES,
             max_request_size=4 * MAX_BATCH_BYTES,
         )
-        self._reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+        self._reader = AIOKafkaConsumer(**kafka, group_id=None, enable_auto_commit=False)
         instance = settings.worker_instance_id
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka,
             group_id=f"{settings.app_id}-projector",
             group_instance_id=f"{instance}-projector" if instance else None,
             enable_auto_commit=False,

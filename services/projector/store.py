@@ -18,12 +18,17 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Protocol
 
-from rocksdict import Options, Rdict, WriteBatch
+from rocksdict import DbClosedError, Options, Rdict, WriteBatch
 
 from services.db import private_dir
 
 CHANGELOG_OFFSET = b"\x00changelog-offset"
 """Reserved key (never a partial: partial keys start with a read-model name) of the store's offset."""
+
+
+class StoreClosed(Exception):
+    """The partition's store was closed while being read: the partition was revoked from this
+    worker meanwhile (a rebalance), so its partials are no longer this worker's to answer."""
 
 
 class PartitionStore(Protocol):
@@ -112,12 +117,15 @@ class RocksStore:
         return None if value is None else bytes(value)
 
     def items(self, prefix: bytes = b"") -> Iterator[tuple[bytes, bytes]]:
-        for key, value in self._db.items(from_key=prefix):
-            assert isinstance(key, bytes) and isinstance(value, bytes)  # raw mode
-            if not key.startswith(prefix):
-                return
-            if key != CHANGELOG_OFFSET:
-                yield key, value
+        try:
+            for key, value in self._db.items(from_key=prefix):
+                assert isinstance(key, bytes) and isinstance(value, bytes)  # raw mode
+                if not key.startswith(prefix):
+                    return
+                if key != CHANGELOG_OFFSET:
+                    yield key, value
+        except DbClosedError as closed:
+            raise StoreClosed(str(self.path)) from closed
 
     def reader(self) -> Callable[[bytes], Iterator[tuple[bytes, bytes]]]:
         return self.items  # a RocksDB iterator reads a consistent view, from any thread

@@ -1,30 +1,30 @@
 """Query answers as pure functions: merged read-model states in, response body out.
 
-No I/O and no framework: the same functions answer a live query, a replay and a unit test.
+No I/O and no framework: the same functions answer a live query, a replay and a unit test. The
+read models keep exact values; every number is written here, once, by the rule of docs/api.md
+("Numbers", `projections.numbers`): counts as integers, ratios as 4-place fractions, money at its
+currency's scale, durations as whole seconds in ``*_seconds`` fields.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
-from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections import funnel, kpi_fold, numbers, org, pipeline, rep_activity
 from projections.kpi_parts import kpi_value
-from projections.kpi_scope import KpiValue, Membership, Scope
+from projections.kpi_scope import Membership, Scope
 from projections.kpis import kpi_report, prepare
 from projections.periods import period_days
 from sales.process import ProcessConfig
+from services.queries.kpi_answers import api_kpi_name, kpi_answer, kpi_body
 
 
 def membership_of(state: org.OrgState) -> Membership:
     """A rep's team and territories on a day, as the organisation history says."""
     return lambda rep, day: (org.team_of(state, rep, day), org.territories_of(state, rep, day))
-
-
-def kpi_body(values: Mapping[str, KpiValue]) -> dict[str, Any]:
-    return {name: asdict(value) for name, value in values.items()}
 
 
 def all_reps_activity(states: Iterable[tuple[str, rep_activity.RepActivity]]) -> dict[str, Any]:
@@ -66,14 +66,70 @@ def pipeline_answer(
     return {
         "as_of": as_of,
         "group_by": group_by,
-        "rows": [asdict(row) for row in rows],
-        "stuck": [asdict(deal) for deal in stuck],
+        "rows": [pipeline_row(row) for row in rows],
+        "stuck": [stuck_deal(deal) for deal in stuck],
+    }
+
+
+def pipeline_row(row: pipeline.PipelineRow) -> dict[str, Any]:
+    """One (group, currency) row: amounts at the currency's scale, the mean time in stage in seconds."""
+    average = row.average_time_in_stage
+    return {
+        "group": row.group,
+        "currency": row.currency,
+        "count": row.count,
+        "value": numbers.money(row.value, row.currency),
+        "weighted_value": numbers.money(row.weighted_value, row.currency),
+        "average_time_in_stage_seconds": None if average is None else numbers.seconds(average),
+        "stuck": row.stuck,
+    }
+
+
+def stuck_deal(deal: pipeline.StuckDeal) -> dict[str, Any]:
+    return {
+        "deal_id": deal.deal_id,
+        "rep_id": deal.rep_id,
+        "stage": deal.stage,
+        "stage_entered_at": deal.stage_entered_at,
+        "time_in_stage_seconds": numbers.seconds(deal.time_in_stage),
     }
 
 
 def funnel_of(tracks: Iterable[funnel.Track], process: ProcessConfig) -> dict[str, Any]:
     """Per-stage conversion, skips and regressions, and lead-to-won conversion."""
-    return asdict(funnel.funnel_report(funnel.total(tracks, process), process))
+    return funnel_body(funnel.funnel_report(funnel.total(tracks, process), process))
+
+
+def funnel_body(report: funnel.FunnelReport) -> dict[str, Any]:
+    """The funnel's counts as integers and its conversions as 4-place fractions (null: nobody to
+    convert)."""
+    return {
+        "leads": report.leads,
+        "qualified": report.qualified,
+        "disqualified": report.disqualified,
+        "won": report.won,
+        "lost": report.lost,
+        "reopened": report.reopened,
+        "lead_to_qualified": _ratio(report.lead_to_qualified),
+        "lead_to_won": _ratio(report.lead_to_won),
+        "rows": [
+            {
+                "stage": row.stage,
+                "entered": row.entered,
+                "advanced": row.advanced,
+                "skipped": row.skipped,
+                "regressed": row.regressed,
+                "lost": row.lost,
+                "conversion": _ratio(row.conversion),
+                "from_leads": _ratio(row.from_leads),
+            }
+            for row in report.rows
+        ],
+    }
+
+
+def _ratio(value: Decimal | None) -> str | None:
+    return None if value is None else numbers.ratio(value)
 
 
 def kpis_of(
@@ -109,6 +165,7 @@ def leaderboard_of(
     for scope_id in sorted(i for i in ids if i):
         scope = Scope("rep" if by == "rep" else "team", scope_id)
         value = kpi_value(prepared, scope, period, membership_of(state), kpi)
-        ranking.append({"id": scope_id, **(asdict(value) if value else {"value": None})})
-    ranking.sort(key=lambda row: (row["value"] is None, -(row["value"] or 0), row["id"]))
-    return {"kpi": kpi, "by": by, "period": period, "ranking": ranking}
+        ranking.append({"id": scope_id, **(kpi_answer(value) if value else {"value": None})})
+    # Ranked by the value as answered, so two rows showing the same value are in id order.
+    ranking.sort(key=lambda row: (row["value"] is None, -Decimal(row["value"] or 0), row["id"]))
+    return {"kpi": api_kpi_name(kpi), "by": by, "period": period, "ranking": ranking}

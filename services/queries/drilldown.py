@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from projections import funnel, org, pipeline, pipeline_as_of
+from projections import funnel, numbers, org, pipeline, pipeline_as_of
 from projections.funnel_as_of import tracks_as_of
 from services.queries import params
-from services.queries.handlers import Queries, event_time_only
+from services.queries.handlers import Queries, TimeTravel, time_travel
 from services.queries.params import BadQuery
 from services.refusals import Refusal
 from services.web.routes import Call, Reply, refusal
@@ -83,7 +83,12 @@ def _time(at: datetime | None) -> str | None:
 
 
 def _money(money: Any) -> dict[str, str] | None:
-    return None if money is None else {"amount": str(money.amount), "currency": money.currency}
+    """An amount at its currency's scale (docs/api.md, "Numbers"): ``"1250.00"`` EUR, ``"1250"`` JPY."""
+    return (
+        None
+        if money is None
+        else {"amount": numbers.money(money.amount, money.currency), "currency": money.currency}
+    )
 
 
 def _membership(state: org.OrgState, rep: str | None, at: datetime) -> tuple[str | None, list[str]]:
@@ -180,42 +185,45 @@ def page(items: Items, query: Mapping[str, str]) -> tuple[list[Any], str | None]
 
 # --- handlers -----------------------------------------------------------------------------------
 
+LIVE = TimeTravel(None, None)
+
 
 async def _deals(
-    drill: Drilldown, as_of: datetime, asked: datetime | None = None
+    drill: Drilldown, as_of: datetime, travel: TimeTravel = LIVE
 ) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
-    """Every deal: from the live pipeline read model, or, ``asked`` an event time, as they stood
-    then (rebuilt from the KPI timelines as `GET /v1/pipeline?as_of=` does)."""
+    """Every deal: from the live pipeline read model, or as they stood at ``travel``'s instant, as
+    known at its recorded time (rebuilt from the KPI timelines as `GET /v1/pipeline?as_of=` does)."""
     queries = drill.queries
-    if asked is None:
+    if travel.at is None:
         states, covered = await queries.read.states("pipeline")
         views = pipeline.deal_views((s for _, s in states), queries.process)
     else:
         book, covered = await queries.book(pipeline_as_of.KINDS)
-        views = pipeline_as_of.deal_views_as_of(book, queries.process, asked)
+        views = pipeline_as_of.deal_views_as_of(travel.known(book), queries.process, travel.at)
     state = await queries.organisation()
     return {deal_id: deal_body(view, state, as_of) for deal_id, view in views.items()}, covered
 
 
 async def _leads(
-    drill: Drilldown, as_of: datetime, asked: datetime | None = None
+    drill: Drilldown, as_of: datetime, travel: TimeTravel = LIVE
 ) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
-    """Every lead, live or as it stood at the event time ``asked`` (as `_deals`)."""
+    """Every lead, live or as it stood at ``travel``'s instants (as `_deals`)."""
     queries = drill.queries
     state = await queries.organisation()
-    if asked is None:
+    if travel.at is None:
         parts, covered = await queries.read.states("pipeline")
         tracks, _ = await queries.read.states("funnel")
         return lead_bodies((p for _, p in parts), (t for _, t in tracks), state, as_of), covered
     book, covered = await queries.book(pipeline_as_of.KINDS)
+    book, asked = travel.known(book), travel.at
     leads = pipeline_as_of.lead_parts_as_of(book, asked).values()
     return lead_bodies(leads, tracks_as_of(book, queries.process, asked).values(), state, as_of), covered
 
 
-def _time_travel(call: Call) -> tuple[datetime, datetime | None, dict[str, Any]]:
-    """(the instant teams are taken at, the event time asked or None, what the answer says)."""
-    asked = event_time_only(call, "drill-down")
-    return params.as_of(call.query), asked, {"state": "live" if asked is None else "as_of"}
+def _time_travel(call: Call) -> tuple[datetime, TimeTravel, dict[str, Any]]:
+    """(the instant teams are taken at, the time axes asked, what the answer says)."""
+    travel = time_travel(call)
+    return travel.at or params.as_of(call.query), travel, {"state": travel.state}
 
 
 def _listed(
@@ -256,7 +264,7 @@ async def _one(
     drill: Drilldown,
     call: Call,
     kind: str,
-    read: Callable[[Drilldown, datetime, datetime | None], Any],
+    read: Callable[[Drilldown, datetime, TimeTravel], Any],
 ) -> Reply:
     key = call.path[f"{kind}_id"]
     at, asked, said = _time_travel(call)

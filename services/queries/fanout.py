@@ -46,11 +46,12 @@ async def partials_body(projector: Projector, model: str) -> bytes:
     Built from bytes only, in a thread: no Python containers per partial, so serving a large read
     model creates no work for the garbage collector (whose full passes stall the projector).
     """
-    read, owned = projector.partials(model), sorted(projector.owned())
+    read = projector.partials(model)
 
     def body() -> bytes:
         dumps = orjson.dumps
-        partials = b",".join(b"[%d,%b,%b]" % (p, dumps(key), value) for p, key, value in read())
+        rows, owned = read()
+        partials = b",".join(b"[%d,%b,%b]" % (p, dumps(key), value) for p, key, value in rows)
         return b'{"partials":[%b],"partitions":%b}' % (partials, dumps(owned))
 
     return await asyncio.to_thread(body)
@@ -188,12 +189,13 @@ class FannedOut:
         """(key, state) of every partial of read model ``name``, from every worker, and coverage."""
         projector = self.projector
         model = next(model for model in projector.models if model.name == name)
-        own, covered = projector.partials(name), projector.owned()  # a snapshot, read in the thread
+        own = projector.partials(name)  # a snapshot, read in the thread
         bodies = await peer_bodies(projector, PARTIALS.format(name=name))
         total = projector.settings.topic_partitions
 
         def decoded() -> tuple[list[tuple[str, Any]], set[int]]:
-            states = self._decode_own(model, own())
+            rows, covered = own()
+            states = self._decode_own(model, rows)
             partitions = set(covered)
             for answer in merged(model, bodies, total, partitions):  # checked, each partition once
                 states.extend((key, state) for _, key, _, state in answer.partials)

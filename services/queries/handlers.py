@@ -15,6 +15,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from projections import funnel_as_of, kpi_fold, org, pipeline_as_of
+from projections.kpi_scope import scope_filter
+from projections.periods import local_day
 from projections.pipeline import deal_views
 from sales.process import ProcessConfig
 from services.queries import answers, params
@@ -59,15 +61,51 @@ class Queries:
         return book, await self.organisation(), covered
 
     async def book_as_of(self, call: Call) -> tuple[kpi_fold.KpiBook, org.OrgState, dict[str, Any]]:
-        """The KPI book as it stood at the query's ``as_of`` (event time; absent: everything so
-        far), the organisation, and the coverage with the ``as_of`` used. ``known_at`` is
-        refused: the KPI read model keeps when facts happened, not when they were recorded
-        (docs/audit.md)."""
-        as_of = params.instant(call.query, "as_of")
-        if params.instant(call.query, "known_at") is not None:
-            raise BadQuery("known_at: the KPI read model keeps event times only; as_of is answered")
+        """The KPI book as the query's ``as_of`` and ``known_at`` ask (`TimeTravel`), the
+        organisation, and the coverage with what was asked."""
+        travel = time_travel(call)
         book, state, covered = await self.book_and_org()
-        return (book if as_of is None else book.as_of(as_of)), state, {**covered, "as_of": as_of}
+        return travel.book(book), state, {**covered, **travel.said()}
+
+
+@dataclass(frozen=True)
+class TimeTravel:
+    """The two time axes a query may name (docs/audit.md, "What was known when"):
+
+    - ``as_of``, an event time: what had happened by then ("the pipeline on 30 June");
+    - ``known_at``, a recorded time: what the system had recorded by then ("what we knew on 3
+      July"): facts recorded later, however early they happened, are left out.
+
+    Both together: what had happened by ``as_of`` as known at ``known_at``. Neither: live."""
+
+    as_of: datetime | None
+    known_at: datetime | None
+
+    @property
+    def at(self) -> datetime | None:
+        """The instant the answer stands at (ages, days): ``as_of``, else ``known_at``; None: live."""
+        return self.as_of if self.as_of is not None else self.known_at
+
+    @property
+    def state(self) -> str:
+        return "live" if self.at is None else "known_at" if self.known_at is not None else "as_of"
+
+    def known(self, book: kpi_fold.KpiBook) -> kpi_fold.KpiBook:
+        """The book as known at ``known_at`` (unchanged without it)."""
+        return book if self.known_at is None else book.known_at(self.known_at)
+
+    def book(self, book: kpi_fold.KpiBook) -> kpi_fold.KpiBook:
+        """The book as known at ``known_at``, as it stood at ``as_of``."""
+        known = self.known(book)
+        return known if self.as_of is None else known.as_of(self.as_of)
+
+    def said(self) -> dict[str, Any]:
+        """What the answer says it used."""
+        return {"as_of": self.as_of, "known_at": self.known_at, "state": self.state}
+
+
+def time_travel(call: Call) -> TimeTravel:
+    return TimeTravel(params.instant(call.query, "as_of"), params.instant(call.query, "known_at"))
 
 
 def answering_bad_queries(
@@ -99,55 +137,46 @@ async def rep_activity(queries: Queries, call: Call) -> Reply:
 
 @answering_bad_queries
 async def pipeline(queries: Queries, call: Call) -> Reply:
-    """`GET /v1/pipeline`: open deals grouped by stage, rep, team or territory, with stuck deals.
+    """`GET /v1/pipeline`: open deals grouped by stage, rep, team or territory, with stuck deals;
+    with ``scope`` and ``id``, only the deals of that rep, team or territory on the ``as_of`` day.
 
-    Without ``as_of``: the live pipeline read model, aged at now (``"state": "live"``). With it:
-    the pipeline as it stood at that event time, rebuilt from the KPI timelines
-    (`projections.pipeline_as_of`, ``"state": "as_of"``). ``known_at`` is refused."""
-    asked, grouping, stuck = (
-        event_time_only(call, "pipeline"),
-        params.group_by(call.query),
-        params.stuck_after(call.query),
-    )
-    if asked is None:
+    Without ``as_of`` or ``known_at``: the live pipeline read model, aged at now (``"state":
+    "live"``). With them: the pipeline as it stood at that event time, as known at that recorded
+    time, rebuilt from the KPI timelines (`projections.pipeline_as_of`, `TimeTravel`)."""
+    travel, grouping, stuck = time_travel(call), params.group_by(call.query), params.stuck_after(call.query)
+    if travel.at is None:
         states, covered = await queries.read.states("pipeline")
         deals = deal_views((state for _, state in states), queries.process)
         state = await queries.organisation()
     else:
         book, covered = await queries.book(pipeline_as_of.KINDS)
         state = await queries.organisation()
-        deals = pipeline_as_of.deal_views_as_of(book, queries.process, asked)
-    at = params.as_of(call.query)
-    body = answers.pipeline_answer(deals.values(), state, queries.process, at, grouping, stuck)
-    return Reply(200, {**body, "state": "live" if asked is None else "as_of", **covered})
+        deals = pipeline_as_of.deal_views_as_of(travel.known(book), queries.process, travel.at)
+    at, scope = travel.at or params.as_of(call.query), params.scope(call.query)
+    includes = scope_filter(scope, answers.membership_of(state))
+    day = local_day(at, queries.timezone)
+    scoped = [deal for deal in deals.values() if includes(deal.rep_id, day)]
+    body = answers.pipeline_answer(scoped, state, queries.process, at, grouping, stuck)
+    answered = {**body, "scope": scope.kind, "id": scope.id, **travel.said(), "as_of": at}
+    return Reply(200, {**answered, **covered})
 
 
 @answering_bad_queries
 async def funnel(queries: Queries, call: Call) -> Reply:
     """`GET /v1/funnel`: per-stage conversion, skips and regressions, lead-to-won conversion.
 
-    Without ``as_of``: the live funnel read model (``"state": "live"``, ``"as_of": null``). With
-    it: the funnel of what had happened by that event time, folded from the KPI timelines
-    (`projections.funnel_as_of`, ``"state": "as_of"``). ``known_at`` is refused."""
-    asked = event_time_only(call, "funnel")
-    if asked is None:
+    Without ``as_of`` or ``known_at``: the live funnel read model (``"state": "live"``). With
+    them: the funnel of what had happened by that event time as known at that recorded time,
+    folded from the KPI timelines (`projections.funnel_as_of`, `TimeTravel`)."""
+    travel = time_travel(call)
+    if travel.at is None:
         states, covered = await queries.read.states("funnel")
         tracks = [state for _, state in states]
     else:
         book, covered = await queries.book(pipeline_as_of.KINDS)
-        tracks = list(funnel_as_of.tracks_as_of(book, queries.process, asked).values())
+        tracks = list(funnel_as_of.tracks_as_of(travel.known(book), queries.process, travel.at).values())
     body = answers.funnel_of(tracks, queries.process)
-    return Reply(200, {**body, "as_of": asked, "state": "live" if asked is None else "as_of", **covered})
-
-
-def event_time_only(call: Call, model: str) -> datetime | None:
-    """The query's ``as_of`` (None: absent); ``known_at`` refused, as for the KPIs: the pipeline
-    and funnel are rebuilt from the KPI timelines, which keep event times only (docs/audit.md)."""
-    if params.instant(call.query, "known_at") is not None:
-        raise BadQuery(
-            f"known_at: the {model} keeps event times only, not when facts were recorded; use as_of"
-        )
-    return params.instant(call.query, "as_of")
+    return Reply(200, {**body, **travel.said(), **covered})
 
 
 @answering_bad_queries
@@ -175,19 +204,17 @@ async def leaderboard(queries: Queries, call: Call) -> Reply:
     (`services.queries.leaderboards`)."""
     kpi, by = params.ranking(call.query, queries.process)
     period = params.period(call.query, queries.timezone)
-    as_of = params.instant(call.query, "as_of")
-    if params.instant(call.query, "known_at") is not None:
-        raise BadQuery("known_at: the KPI read model keeps event times only; as_of is answered")
+    travel = time_travel(call)
 
     async def compute() -> dict[str, Any]:
         states, covered = await queries.read.states("kpis")
         state = await queries.organisation()
 
         def ranked() -> dict[str, Any]:
-            book = kpi_fold.merge_partials(states, queries.timezone)
-            book = book if as_of is None else book.as_of(as_of)
+            book = travel.book(kpi_fold.merge_partials(states, queries.timezone))
             return answers.leaderboard_of(book, state, queries.process, kpi, by, period)
 
-        return {**await asyncio.to_thread(ranked), **covered, "as_of": as_of}
+        return {**await asyncio.to_thread(ranked), **covered, **travel.said()}
 
-    return Reply(200, await queries.leaderboards.answer((kpi, by, period, as_of), compute))
+    key = (kpi, by, period, travel.as_of, travel.known_at)
+    return Reply(200, await queries.leaderboards.answer(key, compute))

@@ -13,6 +13,7 @@ stay representable); whole numbers are ASCII digits only (``str.isdigit`` accept
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
@@ -21,6 +22,12 @@ from projections.kpi_parts import VALID_NAMES, kpi_part
 from projections.kpi_scope import Scope, ScopeKind
 from projections.periods import FIRST_YEAR, LAST_YEAR, period_days, period_key
 from sales.process import ProcessConfig
+from services.queries.kpi_answers import API_KPI_NAMES, report_kpi_name
+
+API_VALID_NAMES = functools.reduce(
+    lambda text, names: text.replace(*names), API_KPI_NAMES.items(), VALID_NAMES
+)
+"""The valid KPI names as the API answers them (durations in seconds), as a refusal lists them."""
 
 GROUPINGS: Mapping[str, pipeline.GroupBy] = {
     "stage": "stage",
@@ -110,13 +117,15 @@ def period(query: Mapping[str, str], timezone: str, now: datetime | None = None)
 
 
 def ranking(query: Mapping[str, str], process: ProcessConfig) -> tuple[str, str]:
-    """The KPI to rank by (a name a KPI report has, `projections.kpi_parts`) and whether reps or
-    teams are ranked."""
+    """The KPI to rank by, as the report names it (`projections.kpi_parts`; the caller names it as
+    answers do: ``sales_cycle_seconds``, `answers.API_KPI_NAMES`), and whether reps or teams are
+    ranked."""
     kpi, by = query.get("kpi"), query.get("by", "rep")
     if not kpi:
         raise BadQuery("kpi: the KPI to rank by, e.g. won_revenue.EUR or win_rate")
-    if kpi_part(kpi, process) is None:
-        raise BadQuery(f"kpi: no KPI is named {kpi[:100]!r}; the names are {VALID_NAMES}")
+    name = report_kpi_name(kpi)
+    if name is None or kpi_part(name, process) is None:
+        raise BadQuery(f"kpi: no KPI is named {kpi[:100]!r}; the names are {API_VALID_NAMES}")
     if by not in RANKINGS:
         raise BadQuery("by: rep or team")
-    return kpi, by
+    return name, by

@@ -4,7 +4,7 @@ The statement is computed at query time over the merged incentive ledger with th
 (`projections.incentives.approvals.final_statement`: frozen once approved, later changes carried
 to the next open period), so a live answer and a replay are the same function of the same facts.
 CSV is chosen by ``Accept: text/csv`` or ``?format=csv``: one row per line, the event ids joined
-by spaces.
+by spaces. Numbers are written as in JSON (`services.queries.statement_answers`).
 """
 
 from __future__ import annotations
@@ -12,10 +12,9 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
-from dataclasses import asdict
 from typing import Any
 
-from projections import kpi_fold
+from projections import kpi_fold, numbers
 from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts, final_statement
 from projections.incentives.books import RepStatement, bonus_kpis
@@ -25,7 +24,7 @@ from projections.incentives.restated import restated
 from services.queries import params
 from services.queries.handlers import Coverage, Queries, answering_bad_queries
 from services.queries.params import BadQuery
-from services.web.encoding import jsonable
+from services.queries.statement_answers import line_body, restated_body, statement_body, totals_body
 from services.web.routes import Call, Reply
 
 CSV_COLUMNS = (
@@ -34,7 +33,7 @@ CSV_COLUMNS = (
     "kind",
     "rule_id",
     "deal_id",
-    "rate_percent",
+    "rate",
     "base",
     "earning",
     "currency",
@@ -74,32 +73,21 @@ async def statement_context(queries: Queries, book: IncentiveBook) -> Context:
     return context_of(state, kpi_fold.merge_partials(states, queries.timezone), queries.process)
 
 
-def statement_body(result: RepStatement) -> dict[str, Any]:
-    """The statement as JSON: per plan version its lines and totals, then the totals per currency."""
-    return {
-        "rep_id": result.rep_id,
-        "period": result.period,
-        "statements": [asdict(one) for one in result.statements],
-        "unrated": [asdict(line) for line in result.unrated],
-        "adjustments": [asdict(adjustment) for adjustment in result.adjustments],
-        "totals": result.totals(),
-    }
-
-
 def statement_csv(result: RepStatement) -> bytes:
+    """One row per line, numbers as in JSON (amounts at the currency's scale, rates as fractions)."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for one in result.statements:
         for line in one.lines:
-            row = jsonable(asdict(line))
-            named = (row["kind"], row["rule_id"] or "", row["deal_id"] or "", row["rate_percent"] or "")
-            amounts = (row["base"], row["earning"], one.currency)
+            body = line_body(line, one.currency)
+            named = (body["kind"], body["rule_id"] or "", body["deal_id"] or "", body["rate"] or "")
+            amounts = (body["base"], body["earning"], one.currency)
             writer.writerow(
                 (one.plan_id, one.plan_version, *named, *amounts, " ".join(line.event_ids), line.explanation)
             )
     for adjustment in result.adjustments:
-        earning = str(adjustment.earning)
+        earning = numbers.money(adjustment.earning, adjustment.currency)
         by_whom = f"{adjustment.reason} (asked by {adjustment.requested_by})"
         row = ("", "", "adjustment", "", adjustment.deal_id or "", "", earning, earning, adjustment.currency)
         writer.writerow((*row, adjustment.event_id, by_whom))
@@ -135,17 +123,7 @@ async def restated_statement(queries: Queries, call: Call) -> Reply:
     merged, covered = await incentive_ledger(queries)
     context = await statement_context(queries, book_of(merged, queries.timezone))
     result = restated(merged, queries.timezone, call.path["rep_id"], period, context)
-    body = {
-        "rep_id": result.rep_id,
-        "period": result.period,
-        "approval": None if result.approval is None else asdict(result.approval),
-        "approved": None if result.approved is None else statement_body(result.approved),
-        "now": statement_body(result.now),
-        "differences": [asdict(difference) for difference in result.differences],
-        "totals_difference": result.totals_difference(),
-        "late_event_ids": list(result.late_event_ids),
-    }
-    return Reply(200, {**body, **covered})
+    return Reply(200, {**restated_body(result), **covered})
 
 
 @answering_bad_queries
@@ -157,5 +135,5 @@ async def payout_list(queries: Queries, call: Call) -> Reply:
     book = book_of(merged, queries.timezone)
     context = await statement_context(queries, book)
     finals = final_payouts(merged, queries.timezone, period, context=context, book=book)
-    reps = [{"rep_id": one.rep_id, "totals": one.totals()} for one in finals]
+    reps = [{"rep_id": one.rep_id, "totals": totals_body(one.totals())} for one in finals]
     return Reply(200, {"period": period, "payouts": reps, **used, **covered})

@@ -10,12 +10,13 @@ proposal, and the deals whose earnings differ with the proposal's lines for them
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
 from events.incentives import CompPlanPublishedData
+from projections import numbers
 from projections.incentives.approvals import approvals_by_rep, final_statement
 from projections.incentives.books import RepStatement
 from projections.incentives.facts import book_of
@@ -24,31 +25,43 @@ from projections.incentives.what_if import WhatIf, compare
 from services.queries import params
 from services.queries.handlers import Queries, answering_bad_queries
 from services.queries.params import BadQuery
+from services.queries.statement_answers import line_body
 from services.queries.statements import incentive_ledger, statement_context
 from services.refusals import Refusal
 from services.web.routes import Call, Reply, refusal
 
 
 def what_if_body(result: WhatIf) -> dict[str, Any]:
+    """Per rep and in total, amounts in the proposal's currency at its scale (docs/api.md, "Numbers")."""
+    currency = result.currency
+
+    def amount(value: Decimal) -> str:
+        return numbers.money(value, currency)
+
     reps = []
     for rep in result.reps:
         differing = {difference.deal_id for difference in rep.differences}
         reps.append(
             {
                 "rep_id": rep.rep_id,
-                "current_total": rep.current_total,
-                "proposed_total": rep.proposed.total,
-                "differences": [asdict(difference) for difference in rep.differences],
-                "proposed_lines": [asdict(line) for line in rep.proposed.lines if line.deal_id in differing],
+                "current_total": amount(rep.current_total),
+                "proposed_total": amount(rep.proposed.total),
+                "differences": [
+                    {"deal_id": d.deal_id, "current": amount(d.current), "proposed": amount(d.proposed)}
+                    for d in rep.differences
+                ],
+                "proposed_lines": [
+                    line_body(line, currency) for line in rep.proposed.lines if line.deal_id in differing
+                ],
             }
         )
     return {
         "period": result.period,
         "plan_id": result.plan_id,
         "plan_version": result.plan_version,
-        "currency": result.currency,
-        "current_total": result.current_total,
-        "proposed_total": result.proposed_total,
+        "currency": currency,
+        "current_total": amount(result.current_total),
+        "proposed_total": amount(result.proposed_total),
         "reps": reps,
     }
 

@@ -22,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from sales.process import load_process
+from services.kafka_access import KafkaAccess
 from services.projector.readmodels import read_models
 from services.queries.fanout import PARTIALS, PeerError, fetch_checked, peer_session
 from services.queries.peers import Malformed, PeerAuth, allowed, taken, validated
@@ -38,11 +39,11 @@ GATHER_TIMEOUT = 300.0
 """Seconds the audit commands wait for one worker's answer (an operator's tool: patient)."""
 
 
-async def directory(bootstrap: str, group: str, settings: Settings | None = None) -> dict[str, list[int]]:
+async def directory(kafka: KafkaAccess, group: str, settings: Settings | None = None) -> dict[str, list[int]]:
     """The projector group's current directory (empty when the group has no members), less the URLs
     ``settings.peer_urls`` (the process settings by default) does not allow, each logged."""
     allowlist = peer_allowlist((settings or get_settings()).peer_urls)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**kafka.options())
     await admin.start()
     try:
         (response,) = await admin.describe_consumer_groups([group])

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from services.kafka_access import KafkaAccess
+
 FETCH_BYTES = 64 << 20
 PARTITION_FETCH_BYTES = 16 << 20
 MAX_RECORDS = 50_000
@@ -38,10 +40,10 @@ class Span:
 class LogReader:
     """One raw consumer over one topic; `spans` fixes what `records` then reads."""
 
-    def __init__(self, bootstrap: str, topic: str) -> None:
+    def __init__(self, kafka: KafkaAccess, topic: str) -> None:
         self.topic = topic
         self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **kafka.options(),
             group_id=None,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

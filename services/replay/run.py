@@ -15,6 +15,7 @@ import orjson
 from tqdm import tqdm
 
 from services.audit.sources import open_store, store_records
+from services.kafka_access import KafkaAccess
 from services.outbox.relay import partition_for
 from services.projector.readmodels import ReadModel
 from services.replay.compare import Difference, compare, last_offsets
@@ -55,7 +56,7 @@ def chosen(models: Sequence[ReadModel], names: Sequence[str] | None) -> list[Rea
 
 
 async def replay(
-    bootstrap: str,
+    kafka: KafkaAccess,
     topic: str,
     models: Sequence[ReadModel],
     upto: Mapping[int, int] | None = None,
@@ -68,7 +69,7 @@ async def replay(
     with ``spec`` and ``workers`` above one, its partitions are folded by that many processes
     (`services.replay.workers`), with the same result."""
     began = time.perf_counter()
-    async with LogReader(bootstrap, topic) as log:
+    async with LogReader(kafka, topic) as log:
         spans = await log.spans(upto)
         bar = tqdm(
             total=sum(span.size for span in spans),
@@ -82,7 +83,7 @@ async def replay(
         with bar:
             if spec is not None and workers > 1:
                 folded: Folds = await asyncio.to_thread(
-                    fold_in_parallel, bootstrap, topic, spec, spans, workers, bar.update
+                    fold_in_parallel, kafka, topic, spec, spans, workers, bar.update
                 )
             else:
                 rebuild = Rebuild(models)
@@ -174,7 +175,7 @@ class Compared:
 
 
 async def compare_live(
-    bootstrap: str,
+    kafka: KafkaAccess,
     topic: str,
     group: str,
     partitions: int,
@@ -189,7 +190,7 @@ async def compare_live(
     it has folded in, so events the workers have not reached yet are no difference.
     """
     if not urls:
-        found = await directory(bootstrap, group)
+        found = await directory(kafka, group)
         if not found:
             raise LiveError(f"no worker in the projector group {group!r}: pass --url")
         urls = sorted(found)
@@ -197,7 +198,7 @@ async def compare_live(
     live, covered = await gather(urls, names)
     check_coverage(covered, partitions)
     upto = None if to_end else {p: last + 1 for p, last in last_offsets(live).items()}
-    replayed = await replay(bootstrap, topic, models, upto, progress)
+    replayed = await replay(kafka, topic, models, upto, progress)
     replayed_partials: dict[str, dict[tuple[int, str], Any]] = {
         name: {k: orjson.loads(v) for k, v in replayed.rebuild.partials(name).items()} for name in names
     }

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from sales.process import load_process
+from services.kafka_access import KafkaAccess
 from services.projector.readmodels import ReadModel, read_models
 from services.replay.log import LogReader, Span
 from services.replay.rebuild import Folded, Rebuild, collecting_rarely
@@ -54,17 +55,17 @@ def shares(spans: Sequence[Span], workers: int) -> list[list[Span]]:
     return [share for share in out if share]
 
 
-def fold_share(bootstrap: str, topic: str, spec: ModelSpec, share: list[Span], progress: Any) -> Folded:
+def fold_share(kafka: KafkaAccess, topic: str, spec: ModelSpec, share: list[Span], progress: Any) -> Folded:
     """In a child: read and fold ``share`` of the log, reporting each batch's size to ``progress``."""
-    return asyncio.run(_fold_share(bootstrap, topic, spec, share, progress))
+    return asyncio.run(_fold_share(kafka, topic, spec, share, progress))
 
 
 async def _fold_share(
-    bootstrap: str, topic: str, spec: ModelSpec, share: list[Span], progress: Any
+    kafka: KafkaAccess, topic: str, spec: ModelSpec, share: list[Span], progress: Any
 ) -> Folded:
     rebuild = Rebuild(spec.models())
     with collecting_rarely():
-        async with LogReader(bootstrap, topic) as log:
+        async with LogReader(kafka, topic) as log:
             async for partition, records in log.records(share):
                 rebuild.fold(partition, records)
                 progress.put(len(records))
@@ -73,15 +74,14 @@ async def _fold_share(
 
 
 def fold_in_parallel(
-    bootstrap: str, topic: str, spec: ModelSpec, spans: Sequence[Span], workers: int, advance: Any
+    kafka: KafkaAccess, topic: str, spec: ModelSpec, spans: Sequence[Span], workers: int, advance: Any
 ) -> Folded:
     """Fold every span across ``workers`` processes; ``advance(n)`` is called as events are folded."""
     context = multiprocessing.get_context("spawn")
     with context.Manager() as manager, ProcessPoolExecutor(len(shares(spans, workers)) or 1, context) as pool:
         progress = manager.Queue()
         futures: list[Future[Folded]] = [
-            pool.submit(fold_share, bootstrap, topic, spec, share, progress)
-            for share in shares(spans, workers)
+            pool.submit(fold_share, kafka, topic, spec, share, progress) for share in shares(spans, workers)
         ]
         while not all(future.done() for future in futures):
             try:

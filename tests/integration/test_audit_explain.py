@@ -15,7 +15,8 @@ import pytest
 
 from events import serialize_event
 from services.settings import Settings
-from tests.samples import money, sample_event
+from tests.samples import sample_event
+from tests.stories import opened_deal, won_deal
 from tests.support import ROOT, WorkerProcess, eventually, kcat, settings_env, unique
 
 pytestmark = pytest.mark.integration
@@ -38,31 +39,12 @@ class Story:
 
     def opened(self, rep: str, day: str) -> tuple[str, str, str]:
         lead, deal = unique("lead"), unique("deal")
-        captured = self.add("LeadCaptured", day, lead_id=lead, rep_id=rep)
-        self.add("LeadQualified", day, lead_id=lead, deal_id=deal, rep_id=rep)
+        captured, _ = [self.add(type_name, day, **data) for type_name, data in opened_deal(rep, lead, deal)]
         return deal, captured, lead
 
     def won(self, rep: str, amount: str, day: str) -> tuple[str, str]:
-        deal, _, _ = self.opened(rep, day)
-        self.add("NeedsAssessed", day, deal_id=deal, rep_id=rep)
-        self.add("SolutionPresented", day, deal_id=deal, rep_id=rep, proposed_amount=money(amount))
-        self.add(
-            "DealStageChanged",
-            day,
-            deal_id=deal,
-            rep_id=rep,
-            from_stage="solution_presented",
-            to_stage="closing",
-        )
-        won = self.add(
-            "DealWon",
-            day,
-            deal_id=deal,
-            customer_id=unique("cust"),
-            rep_id=rep,
-            amount=money(amount),
-            credit_splits=[{"rep_id": rep, "share_percent": "100"}],
-        )
+        lead, deal = unique("lead"), unique("deal")
+        *_, won = [self.add(type_name, day, **data) for type_name, data in won_deal(rep, lead, deal, amount)]
         return deal, won
 
     def lost(self, rep: str, day: str) -> tuple[str, str]:
@@ -113,9 +95,7 @@ def test_explain_lists_the_published_wins_losses_and_the_statement_lines_events(
 
     eventually(
         projected,
-        until=lambda seen: (
-            seen[0].get("deals_lost", {}).get("value") == "1" and seen[1] == {"EUR": "1500.00"}
-        ),
+        until=lambda seen: seen[0].get("deals_lost", {}).get("value") == 1 and seen[1] == {"EUR": "1500.00"},
         timeout=60,
     )
 

@@ -23,10 +23,12 @@ from psycopg import sql
 
 from events import parse_event
 from sales.process import load_process
+from services import broker
 from services.audit.findings import Kind, Position
 from services.audit.verify import verify
 from services.auth.keys import ApiKeys
 from services.db import PostgresConfig, parse_database_url
+from services.kafka_access import aiokafka_options
 from services.settings import Settings
 from services.topics import ensure_topics
 from services.writemodel.aggregates import chain_hash
@@ -51,6 +53,7 @@ def ledger(kafka: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     settings = worker_settings(kafka, tmp, "audit").model_copy(
         update={"topic_prefix": unique("audit"), "database_url": f"sqlite:///{tmp / 'store.sqlite3'}"}
     )
+    broker.up(settings)  # grants the worker principal this prefix's topics and groups (docs/security.md)
     asyncio.run(ensure_topics(settings))
     keys = {SOURCE: ApiKeys(settings.database_path).create(SOURCE)}
     worker = WorkerProcess(settings, tmp / "worker.log", keys).start()
@@ -227,7 +230,7 @@ def forge(record: Record, old: bytes, new: bytes) -> Record:
 
 async def produce(settings: Settings, topic: str, records: list[Record]) -> None:
     """Write `records` to `topic` in this order, each to the partition it came from."""
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**aiokafka_options(settings))
     await producer.start()
     try:
         for r in records:

@@ -16,6 +16,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from services import broker
+from services.kafka_access import aiokafka_options
 from services.settings import Settings
 from services.topics import (
     delete_topics,
@@ -67,7 +68,8 @@ async def test_ensure_topics_creates_the_three_topics(own_topics: Settings) -> N
 async def test_ensure_topics_is_idempotent(own_topics: Settings) -> None:
     first = await ensure_topics(own_topics)
     second = await ensure_topics(own_topics)
-    assert len(first) == 4  # events, inbound, dead letters, the projection changelog
+    # events, inbound, dead letters, the projection changelog, and the publisher's own inbound topic
+    assert len(first) == 4 + len(own_topics.publisher_topics)
     assert second == []
 
 
@@ -88,9 +90,7 @@ async def test_retention_is_really_set_on_the_broker(own_topics: Settings) -> No
 async def test_idempotent_producer_round_trip(own_topics: Settings) -> None:
     settings = own_topics
     await ensure_topics(settings)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True, acks="all"
-    )
+    producer = AIOKafkaProducer(**aiokafka_options(settings), enable_idempotence=True, acks="all")
     await producer.start()
     try:
         sent = await producer.send_and_wait(settings.topic_events, b"hello", key=b"k1")
@@ -98,7 +98,7 @@ async def test_idempotent_producer_round_trip(own_topics: Settings) -> None:
         await producer.stop()
 
     consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap_servers,
+        **aiokafka_options(settings),
         enable_auto_commit=False,
         auto_offset_reset="earliest",
     )
@@ -123,6 +123,9 @@ def test_storage_is_formatted_even_when_the_cluster_id_starts_with_a_dash(
     dashed = "-" + base64.urlsafe_b64encode(bytes(15)).decode()  # 21 chars + "-" = a 22-char id
     monkeypatch.setattr(storage, "new_cluster_id", lambda: dashed)
     settings = kafka.model_copy(update={"kafka_data_dir": tmp_path})
-    storage.write_properties(tmp_path / SERVER_PROPERTIES, broker.server_properties(settings, "127.0.0.1", 1))
+    credentials = storage.prepare_credentials(settings)
+    storage.write_properties(
+        tmp_path / SERVER_PROPERTIES, broker.server_properties(settings, "127.0.0.1", 1, credentials)
+    )
     storage.format_storage(settings, jvm.find_java(), broker.lib_dir(settings))
     assert f"cluster.id={dashed}" in (tmp_path / "logs" / "meta.properties").read_text()

@@ -18,6 +18,7 @@ import pytest
 
 from events import parse_event
 from sales.process import load_process
+from services import broker
 from services.auth.keys import ApiKeys
 from services.settings import Settings
 from services.topics import ensure_topics
@@ -87,6 +88,7 @@ def test_killed_workers_lose_nothing_and_duplicate_nothing_on_the_log(
             "relay_batch_size": 37,  # small batches: more relay round trips to be killed in the middle of
         }
     )
+    broker.up(settings)  # grants the worker principal this prefix's topics and groups (docs/security.md)
     asyncio.run(ensure_topics(settings))
     key = ApiKeys(settings.database_path).create("/dialer/test")
     batches = [

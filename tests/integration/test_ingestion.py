@@ -98,7 +98,9 @@ def test_batch_over_the_limit_is_refused_whole(worker: WorkerProcess) -> None:
     assert response.status_code == 413 and response.json()["reason"] == "too_many_events"
 
 
-def test_a_body_over_the_server_limit_gets_the_documented_json_413(worker: WorkerProcess) -> None:
+def test_issue12_item5_a_body_over_the_server_limit_gets_the_documented_json_413(
+    worker: WorkerProcess,
+) -> None:
     """Over the largest request the server reads (a batch's limit), on either route: JSON, not text."""
     settings = worker.settings
     too_big = b"[" + b" " * (settings.max_batch_events * settings.max_event_bytes + 1024) + b"]"
@@ -109,7 +111,7 @@ def test_a_body_over_the_server_limit_gets_the_documented_json_413(worker: Worke
         assert (response.json()["status"], response.json()["reason"]) == ("rejected", "too_large")
 
 
-def test_a_dead_lettered_binary_message_without_ce_type_names_the_header(
+def test_issue12_item7_a_dead_lettered_binary_message_without_ce_type_names_the_header(
     worker: WorkerProcess, kafka: Settings
 ) -> None:
     event = call_logged(unique("evt"))

@@ -28,6 +28,7 @@ import pytest
 from aiohttp import web
 from aiokafka import AIOKafkaConsumer
 
+from services.kafka_access import aiokafka_options
 from services.projector.assignor import DirectoryAssignor
 from services.queries.peers import REQUEST_HEADER, RESPONSE_HEADER, PeerAuth
 from services.settings import Settings
@@ -113,7 +114,7 @@ class Strangers:
         rogues = [
             AIOKafkaConsumer(
                 settings.topic_events,
-                bootstrap_servers=settings.kafka_bootstrap_servers,
+                **aiokafka_options(settings),
                 group_id=f"{settings.app_id}-projector",
                 partition_assignment_strategy=(DirectoryAssignor(url),),
                 enable_auto_commit=False,

@@ -21,20 +21,22 @@ from aiokafka import AIOKafkaProducer
 from events import Envelope, serialize_event
 from projections import rep_activity
 from sales.process import load_process
+from services.kafka_access import aiokafka_options
 from services.outbox.relay import partition_for
 from services.projector.partition import POSITION
 from services.settings import Settings
 from services.simulator import simulate_envelopes
 from services.topics import ensure_topics
 from tests.conftest import worker_settings
-from tests.support import WorkerProcess, eventually, read_topic_sync, replayed_pipeline_and_funnel
+from tests.replayed import replayed_answers
+from tests.support import WorkerProcess, eventually, read_topic_sync
 
 pytestmark = pytest.mark.integration
 RECORDED = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 
 
 async def fill(settings: Settings, events: list[Envelope]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True)
+    producer = AIOKafkaProducer(**aiokafka_options(settings), enable_idempotence=True)
     await producer.start()
     try:
         for event in events:
@@ -112,7 +114,7 @@ def test_a_projector_killed_three_times_mid_stream_folds_every_event_exactly_onc
         process = load_process(None)
         expected_reps = {rep: s.to_dict() for rep, s in rep_activity.fold(history).items()}
         as_of = "2026-12-31T18:00:00+00:00"
-        expected_rows, expected_funnel = replayed_pipeline_and_funnel(history, process, as_of, "stage")
+        expected_rows, expected_funnel = replayed_answers(history, process, as_of, "stage")
 
         reps = eventually(
             lambda: worker.get("/v1/reps/activity").json()["reps"],

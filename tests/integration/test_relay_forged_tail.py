@@ -12,7 +12,9 @@ from aiokafka import AIOKafkaProducer
 
 from events import parse_event
 from sales.process import load_process
+from services import broker
 from services.db import parse_database_url
+from services.kafka_access import aiokafka_options, kafka_access
 from services.metrics import REGISTRY
 from services.outbox.lease import lease_for
 from services.outbox.relay import POSITION, SEQ_HEADER, STORE_HEADER, Relay, partition_for
@@ -29,7 +31,7 @@ pytestmark = pytest.mark.integration
 async def relay_until(settings: Settings, model: WriteModel, timeout: float = 60.0) -> None:
     """Start a relay (a fresh start reads the partition tails) and run it until it has relayed every row."""
     lease = lease_for(parse_database_url(settings.database_url), "relay")
-    relay = Relay(model, settings.kafka_bootstrap_servers, settings.topic_events, lease)
+    relay = Relay(model, kafka_access(settings), settings.topic_events, lease)
     last_row = model.read_after(0, 10**6)[-1].seq
     stopping = asyncio.Event()
     task = asyncio.create_task(relay.run(stopping))
@@ -45,7 +47,7 @@ async def relay_until(settings: Settings, model: WriteModel, timeout: float = 60
 
 
 async def forge(settings: Settings, records: list[tuple[int, bytes, bytes, list[tuple[str, bytes]]]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers)
+    producer = AIOKafkaProducer(**aiokafka_options(settings))
     await producer.start()
     try:
         for partition, key, value, headers in records:
@@ -63,6 +65,7 @@ def test_a_forged_tail_on_the_events_topic_never_drops_accepted_events_after_a_r
     settings = kafka.model_copy(
         update={"topic_prefix": f"forged-{run}", "database_url": f"sqlite:///{tmp_path / 'intake.sqlite3'}"}
     )
+    broker.up(settings)  # grants the worker principal this prefix's topics and groups (docs/security.md)
     asyncio.run(ensure_topics(settings))
     model = WriteModel(load_process(None), write_model_env(settings))
 

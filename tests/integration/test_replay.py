@@ -20,6 +20,7 @@ from aiokafka import AIOKafkaProducer
 from events import Envelope, serialize_event
 from projections import rep_activity
 from sales.process import load_process
+from services.kafka_access import aiokafka_options, kafka_access
 from services.outbox.relay import partition_for
 from services.projector.readmodels import read_models
 from services.replay.compare import compare, last_offsets
@@ -37,7 +38,7 @@ EVENTS = 600
 
 
 async def fill(settings: Settings, events: list[Envelope]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.kafka_bootstrap_servers, enable_idempotence=True)
+    producer = AIOKafkaProducer(**aiokafka_options(settings), enable_idempotence=True)
     await producer.start()
     try:
         for event in events:
@@ -129,9 +130,7 @@ def test_replay_is_deterministic_equals_the_live_read_models_and_compare_catches
         live, covered = asyncio.run(gather([worker.url], names_, settings))
         assert covered == {0, 1, 2, 3}
         cut = {p: (last + 1) // 2 for p, last in last_offsets(live).items()}
-        shorter = asyncio.run(
-            replay(settings.kafka_bootstrap_servers, settings.topic_events, models, cut, None)
-        )
+        shorter = asyncio.run(replay(kafka_access(settings), settings.topic_events, models, cut, None))
         assert shorter.rebuild.events == sum(cut.values())
         replayed = {n: {k: orjson.loads(v) for k, v in shorter.rebuild.partials(n).items()} for n in names_}
         differences = compare(live, replayed)

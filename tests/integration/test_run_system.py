@@ -61,6 +61,13 @@ def readme_example() -> tuple[dict[str, object], dict[str, object], str, dict[st
     return json.loads(event), json.loads(accepted), path, json.loads(activity)
 
 
+def printed_key(output: str, role: str) -> str:
+    """The demo key `run` printed for ``role`` (its banner's "Keys that read" lines)."""
+    found = re.search(rf"^  {role}:\s+(sl_\S+)", output, re.MULTILINE)
+    assert found, f"no {role} key in the output:\n{output}"
+    return found.group(1)
+
+
 def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp_path: Path) -> None:
     run_id = uuid.uuid4().hex[:8]
     settings = Settings(
@@ -90,12 +97,18 @@ def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp
         assert "fed 6 demo events over HTTP and 6 over Kafka" in output()
 
         url = f"http://127.0.0.1:{settings.web_port}"
-        body = eventually(lambda: httpx.get(f"{url}/v1/reps/activity").json(), until=lambda b: seen(b) >= 12)
+        auditor = {"Authorization": f"Bearer {printed_key(output(), 'auditor')}"}
+        body = eventually(
+            lambda: httpx.get(f"{url}/v1/reps/activity", headers=auditor).json(),
+            until=lambda b: seen(b) >= 12,
+        )
         assert sum(rep["calls"] for rep in demo(body)) == 6
         assert sum(rep["leads_captured"] for rep in demo(body)) == 6
         assert "fed a simulated quarter" in output()
         pipeline = httpx.get(
-            f"{url}/v1/pipeline", params={"group_by": "stage", "as_of": "2026-09-30T18:00:00Z"}
+            f"{url}/v1/pipeline",
+            params={"group_by": "stage", "as_of": "2026-09-30T18:00:00Z"},
+            headers=auditor,
         )
         assert pipeline.json()["rows"], "the simulated quarter leaves open deals in the pipeline"
         assert processes_with_env(marker), "the worker and broker should be running"
@@ -105,11 +118,21 @@ def test_run_brings_the_system_up_with_demo_data_and_ctrl_c_stops_everything(tmp
         key = ApiKeys.from_url(settings.database_url).create(str(event["source"]))
         posted = httpx.post(f"{url}/v1/events", json=event, headers={"Authorization": f"Bearer {key}"})
         assert posted.json() == claimed_answer, posted.text
-        activity = eventually(lambda: httpx.get(f"{url}{path}").json(), until=lambda b: b == claimed_activity)
+        activity = eventually(
+            lambda: httpx.get(f"{url}{path}", headers=auditor).json(), until=lambda b: b == claimed_activity
+        )
         assert activity == claimed_activity
-        # One demo key per source it publishes as (the demo's and the history's nine), labelled.
+        # One demo key per source it publishes as (the demo's and the history's nine), and one per
+        # reading role, labelled; the manager's and rep's keys read their own and not the org's.
         demo_keys = [k for k in ApiKeys.from_url(settings.database_url).list() if k.label == DEMO_KEY_LABEL]
-        assert len(demo_keys) == len({k.source for k in demo_keys}) == 10
+        publishers = [k for k in demo_keys if k.role == "publisher"]
+        assert len(publishers) == len({k.source for k in publishers}) == 10
+        assert sorted(k.role for k in demo_keys if k.role != "publisher") == ["auditor", "manager", "rep"]
+        rep = next(k.subject for k in demo_keys if k.role == "rep")
+        for role in ("manager", "rep"):
+            narrowed = {"Authorization": f"Bearer {printed_key(output(), role)}"}
+            assert httpx.get(f"{url}/v1/reps/{rep}/activity", headers=narrowed).status_code == 200
+            assert httpx.get(f"{url}/v1/reps/activity", headers=narrowed).status_code == 403
 
         os.killpg(run.pid, signal.SIGINT)  # what Ctrl-C in a terminal does
         assert run.wait(timeout=120) == 0, output()

@@ -174,7 +174,7 @@ def test_what_if_over_http_and_from_the_cli_compares_a_proposal_with_the_plan_in
         "effective_from": "2027-01-01",
         "rules": [marginal(("0", "10"))],
     }
-    answer = worker.post("/v1/what-if", json={"period": "2026-Q3", "plan": proposal})
+    answer = worker.post("/v1/what-if", json={"period": "2026-Q3", "plan": proposal}, headers=worker.reader())
     assert answer.status_code == 200, answer.text
     (rep,) = answer.json()["reps"]
     assert (rep["rep_id"], rep["current_total"], rep["proposed_total"]) == (zoe, "2050.00", "3000.00")
@@ -191,6 +191,8 @@ def test_what_if_over_http_and_from_the_cli_compares_a_proposal_with_the_plan_in
             "2026-Q3",
             "--url",
             worker.url,
+            "--key",
+            worker.reader()["Authorization"].removeprefix("Bearer "),
         ],
         capture_output=True,
         text=True,

@@ -24,6 +24,8 @@ from services.broker.properties import (
 from services.broker.storage import format_main
 from services.settings import Settings
 
+CREDENTIALS = {"admin": "admin-secret", "worker": "worker-secret", "publisher": "publisher-secret"}
+
 
 def _settings(tmp_path: Path, servers: str = "127.0.0.1:9092", controller_port: int = 9093) -> Settings:
     return Settings(
@@ -37,7 +39,7 @@ def _settings(tmp_path: Path, servers: str = "127.0.0.1:9092", controller_port: 
 def test_server_properties_make_one_kraft_node_with_every_internal_topic_at_replication_one(
     tmp_path: Path,
 ) -> None:
-    props = server_properties(_settings(tmp_path), "127.0.0.1", 19092)
+    props = server_properties(_settings(tmp_path), "127.0.0.1", 19092, CREDENTIALS)
 
     assert props["process.roles"] == "broker,controller"
     assert props["controller.quorum.voters"] == f"{props['node.id']}@127.0.0.1:9093"
@@ -57,10 +59,10 @@ def test_server_properties_make_one_kraft_node_with_every_internal_topic_at_repl
 def test_server_properties_listen_on_the_given_loopback_port_and_the_controller_port(
     tmp_path: Path,
 ) -> None:
-    props = server_properties(_settings(tmp_path, controller_port=29093), "127.0.0.1", 19092)
+    props = server_properties(_settings(tmp_path, controller_port=29093), "127.0.0.1", 19092, CREDENTIALS)
 
-    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:29093"
-    assert props["advertised.listeners"] == "PLAINTEXT://127.0.0.1:19092"
+    assert props["listeners"] == "SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:29093"
+    assert props["advertised.listeners"] == "SASL_PLAINTEXT://127.0.0.1:19092"
     assert props["log.dirs"] == str((tmp_path / "kafka-data" / "logs").resolve())
 
 
@@ -71,11 +73,11 @@ def test_rendered_properties_start_with_the_header_and_escape_backslashes() -> N
 
 
 def test_rendered_server_properties_hold_one_line_per_setting(tmp_path: Path) -> None:
-    props = server_properties(_settings(tmp_path), "127.0.0.1", 19092)
+    props = server_properties(_settings(tmp_path), "127.0.0.1", 19092, CREDENTIALS)
     lines = render_properties(props).splitlines()
 
     assert lines[0].startswith("# ")
-    assert "listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:9093" in lines
+    assert "listeners=SASL_PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:9093" in lines
     assert "offsets.topic.replication.factor=1" in lines
     assert len(lines) == len(props) + 1
 

@@ -118,3 +118,42 @@ def test_the_non_root_worker_keeps_its_database_and_state_in_the_volume_it_owns(
 def test_prometheus_does_not_run_as_root() -> None:
     user = str(COMPOSE["services"]["prometheus"].get("user", ""))
     assert user and _uid(user) not in {"0", "root"}
+
+
+def test_compose_kafka_authenticates_every_listener_and_denies_what_no_acl_allows() -> None:
+    kafka_env = COMPOSE["services"]["kafka"]["environment"]
+    assert (
+        kafka_env["KAFKA_LISTENER_SECURITY_PROTOCOL_MAP"]
+        == "CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT"
+    )
+    assert (
+        kafka_env["KAFKA_AUTHORIZER_CLASS_NAME"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    )
+    assert kafka_env["KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND"] == "false"
+    assert kafka_env["KAFKA_SUPER_USERS"] == "User:admin"
+    assert "PLAINTEXT://" not in kafka_env["KAFKA_LISTENERS"].replace("SASL_PLAINTEXT://", "")
+
+
+@pytest.mark.parametrize("name", sorted(OURS))
+def test_our_services_connect_with_sasl_as_the_worker_principal(name: str) -> None:
+    env: dict[str, str] = OURS[name]["environment"]
+    assert env["SALESLEDGER_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+    assert env["SALESLEDGER_KAFKA_USERNAME"] == "worker"
+    assert env["SALESLEDGER_KAFKA_PASSWORD"].startswith(
+        "${KAFKA_WORKER_PASSWORD:?"
+    )  # from .env, never written here
+
+
+def test_compose_kafka_setup_creates_every_user_and_exactly_the_acls_the_worker_settings_need() -> None:
+    from services.broker.acls import acl_commands, users
+
+    env: dict[str, str] = OURS["worker"]["environment"]
+    settings = Settings(**{key.removeprefix(ENV_PREFIX).lower(): value for key, value in env.items()})
+    script = COMPOSE["services"]["kafka-setup"]["command"][0]
+    granted = sorted(
+        line.removeprefix("acl ") for line in script.splitlines() if line.startswith("acl --add")
+    )
+    assert granted == sorted(acl_commands(settings))
+    created = {line.split()[1] for line in script.splitlines() if line.startswith("user ")}
+    assert created == set(users(settings)) - {settings.kafka_admin_username}  # the admin logs in with PLAIN
+    assert OURS["topics"]["depends_on"] == {"kafka-setup": {"condition": "service_completed_successfully"}}

@@ -134,5 +134,14 @@ def test_without_as_of_the_lists_are_live_and_with_it_as_they_stood_then(drill: 
     status, detail = ask(drilldown.deal, drill, {"deal_id": "deal-001"}, as_of="2026-10-06T14:30:00+02:00")
     assert status == 200 and detail["deal"]["stage"] == "qualified" and detail["state"] == "as_of"
     assert len(detail["history"]) == 2  # the recorded history is the store's, whatever the as_of
-    refused = asyncio.run(drilldown.list_deals(drill, Call(query={"known_at": AS_OF})))
-    assert refused.status == 400 and "known_at" in json.loads(refused.encoded())["message"]
+
+
+def test_issue_11_with_known_at_the_lists_hold_what_had_been_recorded_by_then(
+    drill: drilldown.Drilldown,
+) -> None:
+    _, known_now = ask(drilldown.list_deals, drill, known_at="2100-01-01T00:00:00+00:00")
+    assert known_now["state"] == "known_at" and [d["stage"] for d in known_now["deals"]] == ["needs_assessed"]
+    _, known_before = ask(drilldown.list_deals, drill, known_at="2020-01-01T00:00:00+00:00")  # before any
+    assert known_before["state"] == "known_at" and known_before["deals"] == []
+    status, detail = ask(drilldown.deal, drill, {"deal_id": "deal-001"}, known_at="2020-01-01T00:00:00+00:00")
+    assert status == 200 and detail["deal"] is None and len(detail["history"]) == 2

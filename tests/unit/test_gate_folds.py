@@ -122,7 +122,9 @@ def fold_everywhere(raw: bytes) -> None:
 @example(json.dumps({**sample(SAMPLES / "CallLogged.v1.json"), "time": "0001-01-01T00:30:00+01:00"}).encode())
 @example(json.dumps({**sample(SAMPLES / "CallLogged.v1.json"), "time": LATEST.isoformat()}).encode())
 @example(json.dumps({**sample(SAMPLES / "CallLogged.v1.json"), "time": "1970-01-01T00:00:00Z"}).encode())
-def test_anything_the_gate_accepts_folds_without_error_through_every_read_model(raw: bytes) -> None:
+def test_issue12_item1_anything_the_gate_accepts_folds_without_error_through_every_read_model(
+    raw: bytes,
+) -> None:
     try:
         fold_everywhere(raw)
     except Rejection as rejection:

@@ -18,6 +18,7 @@ from events.rejection import MAX_REPORTED_ERRORS
 from sales.process import load_process
 from services.admission import admit
 from services.auth.keys import ApiKeys
+from services.auth.roles import Role
 from services.gate import http as gate
 from services.ingestor.binding import as_structured
 from services.settings import Settings
@@ -71,6 +72,29 @@ def test_without_a_valid_key_the_answer_is_401_with_a_json_reason(bound: Any, ke
     assert not woken
 
 
+@pytest.mark.parametrize(
+    ("role", "subject"),
+    [(Role.REP, "rep-a"), (Role.MANAGER, "mgr-1"), (Role.AUDITOR, None), (Role.ADMIN, None)],
+)
+def test_issue_12_a_key_whose_role_publishes_nothing_is_refused_403_forbidden(
+    bound: Any, role: Role, subject: str | None
+) -> None:
+    gate_, _, woken = bound
+    key = gate_.keys.create(role=role, subject=subject)
+    for handler, body in ((gate.post_event, encode(call_logged())), (gate.post_batch, b"[]")):
+        status, answer = post(handler, gate_, body, key)
+        assert (status, answer["reason"]) == (403, "forbidden")
+        assert key not in json.dumps(answer)
+    assert not woken
+
+
+def test_an_admin_key_with_sources_publishes_as_each_of_them(bound: Any) -> None:
+    gate_, _, _ = bound
+    key = gate_.keys.create(["/dialer/test", "/crm/test"], role=Role.ADMIN)
+    assert post(gate.post_event, gate_, encode(call_logged()), key)[0] == 202
+    assert post(gate.post_event, gate_, encode(lead_captured()), key)[0] == 202
+
+
 def test_a_key_publishes_as_its_own_source_only(bound: Any) -> None:
     gate_, key, _ = bound
     status, body = post(gate.post_event, gate_, encode(lead_captured()), key)  # source /crm/test
@@ -109,7 +133,7 @@ def test_a_bad_batch_is_refused_whole_with_its_reason(
     assert not woken
 
 
-def test_an_event_time_outside_the_window_is_refused_at_the_gate(bound: Any) -> None:
+def test_issue12_item1_an_event_time_outside_the_window_is_refused_at_the_gate(bound: Any) -> None:
     gate_, key, woken = bound
     now = datetime.now(UTC)
     too_late = (now + TIME_WINDOW.ahead + timedelta(hours=1)).isoformat()

@@ -46,7 +46,7 @@ def test_binary_mode_missing_attributes_are_named() -> None:
     assert [e.field for e in caught.value.errors] == ["time"]
 
 
-def test_a_binary_mode_message_without_ce_type_names_the_missing_header() -> None:
+def test_issue12_item7_a_binary_mode_message_without_ce_type_names_the_missing_header() -> None:
     value, headers = binary(call_logged())
     with pytest.raises(Rejection) as caught:
         as_structured(value, [(k, v) for k, v in headers if k != "ce_type"])

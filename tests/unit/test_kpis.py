@@ -475,8 +475,8 @@ def test_objective_attainment_of_a_30_percent_win_rate_target_at_25_percent_is_8
     events += [make("ObjectiveSet", berlin("2026-09-15"), scope_id="team-emea")]  # win rate 30 in Q4
     kpis = report(events, EMEA, "2026-Q4")
     assert kpis["objective_attainment.obj-2026q4-winrate-emea"] == KpiValue(
-        Decimal("83.3333"), "percent", Decimal(25), Decimal(30)
-    )
+        Decimal("83.3333"), "percent", Decimal(25), Decimal(30), terms="percent"
+    )  # actual and target are win rates: percentages themselves
 
 
 def test_a_cycle_objective_of_30_days_met_in_40_days_is_75_percent_attained() -> None:
@@ -492,7 +492,7 @@ def test_a_cycle_objective_of_30_days_met_in_40_days_is_75_percent_attained() ->
     events = [qualified("lead-1", "deal-1", "2026-10-01"), won("deal-1", "2026-11-10", 1000), objective]
     kpis = report(events, ADA, "2026-Q4")  # lower is better: 30 / 40
     assert kpis["objective_attainment.obj-ada-cycle"] == KpiValue(
-        Decimal(75), "percent", Decimal(30), Decimal(40)
+        Decimal(75), "percent", Decimal(30), Decimal(40), terms="days"
     )
 
 

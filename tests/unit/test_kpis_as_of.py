@@ -1,5 +1,6 @@
-"""KPIs as they stood at an event time: `KpiBook.as_of` equals the fold of what had happened by
-then, late-recorded facts included (docs/audit.md, "What was known when")."""
+"""KPIs as they stood at an event time (`KpiBook.as_of`: the fold of what had happened by then,
+late-recorded facts included) and as known at a recorded time (`KpiBook.known_at`: the fold of what
+had been recorded by then) (docs/audit.md, "What was known when")."""
 
 from __future__ import annotations
 
@@ -48,4 +49,41 @@ def test_a_fact_recorded_late_counts_from_when_it_happened_and_a_later_win_leave
     assert now["deals_won"].value > then["deals_won"].value  # the win counts from when it happened
     # the whole history re-recorded a week late changes nothing about when things happened
     late = [event.recorded(event.time + timedelta(days=7)) for event in EVENTS]
-    assert fold(late, TZ).as_of(before).partials == book.as_of(before).partials
+    as_recorded_late = kpi_report(
+        fold(late, TZ).as_of(before), scope, "2026-Q1", lambda r, d: (None, ()), process
+    )
+    assert as_recorded_late == then
+
+
+LAGGED = [
+    event.recorded(event.time + timedelta(hours=(index * 37) % 400)) for index, event in enumerate(EVENTS)
+]
+"""The history recorded with lags from none to 16 days (a dialer's backlog, a nightly CRM import)."""
+
+
+def test_issue_11_the_book_known_at_a_days_end_is_the_fold_of_what_had_been_recorded_by_then() -> None:
+    book = fold(LAGGED, TZ)
+    for day in (date(2026, 1, 20), date(2026, 2, 17), date(2026, 3, 30)):
+        at = end_of(day)
+        recorded = [event for event in LAGGED if event.recordedtime is not None and event.recordedtime <= at]
+        assert 0 < len(recorded) < len(LAGGED)
+        assert book.known_at(at).partials == fold(recorded, TZ).partials, day
+
+
+def test_issue_11_a_deal_won_but_recorded_late_is_open_in_what_was_known_before_it_arrived() -> None:
+    process = load_process(None)
+    won = next(e for e in LAGGED if e.type == "DealWon" and e.recordedtime - e.time > timedelta(days=5))
+    rep, arrived = won.data.rep_id, won.recordedtime  # type: ignore[attr-defined]
+    book = fold(LAGGED, TZ)
+    scope, period = Scope("rep", rep), "2026"
+    report = lambda b: kpi_report(b, scope, period, lambda r, d: (None, ()), process)  # noqa: E731
+    known_before, known_after = (
+        report(book.known_at(arrived - timedelta(seconds=1))),
+        report(book.known_at(arrived)),
+    )
+    happened_by = report(book.as_of(arrived - timedelta(seconds=1)))
+    assert known_after["deals_won"].value == known_before["deals_won"].value + 1
+    assert happened_by["deals_won"].value >= known_after["deals_won"].value  # it had happened; not known
+    # both axes at once: as of the win's own time, as known just before it arrived, it is not won
+    both = report(book.known_at(arrived - timedelta(seconds=1)).as_of(won.time))
+    assert both["deals_won"].value == known_before["deals_won"].value

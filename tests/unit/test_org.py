@@ -122,8 +122,43 @@ def test_state_survives_json_storage() -> None:
 
 
 def test_events_that_change_no_membership_are_ignored() -> None:
-    assert org.key_of(make("TeamFormed")) is None
+    assert org.key_of(make("TerritoryDefined")) is None
     assert org.evolve(OrgState(), make("TerritoryDefined")) == OrgState()
+
+
+def formed(team: str, manager: str | None, parent: str | None = None) -> Envelope:
+    return make("TeamFormed", team_id=team, name=team, manager_id=manager, parent_team_id=parent)
+
+
+def test_a_manager_manages_their_teams_and_every_team_rolling_up_into_them() -> None:
+    state = org.fold(
+        [
+            formed("team-emea", "mgr-vp"),
+            formed("team-emea-ent", "mgr-grace", "team-emea"),
+            formed("team-emea-smb", "mgr-linus", "team-emea"),
+            formed("team-dach", None, "team-emea-ent"),
+            formed("team-apac", "mgr-other"),
+        ]
+    )
+    assert org.key_of(formed("team-emea", "mgr-vp")) == "team:team-emea"
+    assert org.managed_teams(state, "mgr-grace") == {"team-emea-ent", "team-dach"}
+    assert org.managed_teams(state, "mgr-vp") == {"team-emea", "team-emea-ent", "team-emea-smb", "team-dach"}
+    assert org.managed_teams(state, "rep-nobody") == frozenset()
+
+
+def test_forming_a_team_again_restates_its_manager_and_a_rollup_cycle_ends_the_walk() -> None:
+    state = org.fold([formed("team-a", "mgr-1"), formed("team-a", "mgr-2"), formed("team-b", None, "team-a")])
+    assert org.managed_teams(state, "mgr-1") == frozenset()
+    assert org.managed_teams(state, "mgr-2") == {"team-a", "team-b"}
+    cycle = org.fold([formed("team-a", "mgr-1", "team-b"), formed("team-b", None, "team-a")])
+    assert org.managed_teams(cycle, "mgr-1") == {"team-a", "team-b"}
+
+
+def test_teams_survive_json_storage_and_a_state_saved_before_teams_still_reads() -> None:
+    state = org.fold([onboarded(), formed("team-a", "mgr-1")])
+    assert OrgState.from_dict(json.loads(json.dumps(state.to_dict()))) == state
+    older = {"reps": state.to_dict()["reps"], "territories": {}}
+    assert OrgState.from_dict(older) == OrgState(state.reps)
 
 
 # --- properties ---------------------------------------------------------------------------------

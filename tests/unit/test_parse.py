@@ -107,7 +107,7 @@ def test_one_mangled_field_is_rejected_naming_that_field_or_still_valid(name: st
         assert any(e.field == name or e.field.startswith(name + ".") for e in rejection.errors), rejection
 
 
-def test_a_currency_not_in_iso_4217_is_refused() -> None:
+def test_issue12_item3_a_currency_not_in_iso_4217_is_refused() -> None:
     deal = json.loads((SAMPLES / "DealWon.v1.json").read_text(encoding="utf-8"))
     deal["data"]["amount"]["currency"] = "ZZQ"
     rejection = rejection_of(json.dumps(deal))
@@ -129,7 +129,7 @@ def test_a_currency_not_in_iso_4217_is_refused() -> None:
     ],
     ids=["bare", "envelope-id", "nested-in-data"],
 )
-def test_a_duplicate_json_key_is_refused_as_ambiguous(raw: bytes) -> None:
+def test_issue12_item4_a_duplicate_json_key_is_refused_as_ambiguous(raw: bytes) -> None:
     rejection = rejection_of(raw)
     assert rejection.reason is Reason.INVALID
     assert "duplicate keys" in rejection.message or "ambiguous" in rejection.message

@@ -247,7 +247,7 @@ class Stub:
         return {1}
 
     def partials(self, model: str) -> Any:
-        return lambda: [(1, "rep-a", orjson.dumps([4, activity(2)]))]
+        return lambda: ([(1, "rep-a", orjson.dumps([4, activity(2)]))], [1])
 
 
 def signed(auth: PeerAuth, name: str) -> tuple[Call, str]:

@@ -81,8 +81,14 @@ def views(events: Iterable[Envelope], process: ProcessConfig = DEFAULT) -> dict[
 # --- worked examples -----------------------------------------------------------------------------
 
 
-def test_weighted_pipeline_of_three_100k_deals_at_50_50_and_100_percent() -> None:
-    history = [
+def weighted_example_rows() -> list[PipelineRow]:
+    """docs/kpis.md's weighted pipeline example, by stage (also `test_issue12_numbers`: as answered)."""
+    deals = views(weighted_example_history(), FORECAST).values()
+    return pipeline.pipeline_summary(deals, org_fold.OrgState(), FORECAST, START, "stage", timedelta(30))
+
+
+def weighted_example_history() -> list[Envelope]:
+    return [
         *opened("deal-1", "rep-a"),
         priced("deal-1", "100000"),
         *opened("deal-2", "rep-b"),
@@ -98,7 +104,10 @@ def test_weighted_pipeline_of_three_100k_deals_at_50_50_and_100_percent() -> Non
             to_stage="commit",
         ),
     ]
-    deals = views(history, FORECAST).values()
+
+
+def test_weighted_pipeline_of_three_100k_deals_at_50_50_and_100_percent() -> None:
+    deals = views(weighted_example_history(), FORECAST).values()
     by_rep = pipeline.pipeline_summary(deals, org_fold.OrgState(), FORECAST, START, "rep", timedelta(days=30))
     assert [(r.group, r.weighted_value) for r in by_rep] == [
         ("rep-a", Decimal("50000")),

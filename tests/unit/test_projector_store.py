@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from services.projector.store import MemoryStore, RocksStore, store_factory
+from services.projector.store import MemoryStore, RocksStore, StoreClosed, store_factory
 
 
 def test_a_memory_store_keeps_exact_size_copies_not_orjson_buffers() -> None:
@@ -62,3 +62,18 @@ def test_the_store_setting_picks_the_store(tmp_path: Path) -> None:
     rocks.close()
     with pytest.raises(ValueError, match="unknown store"):
         store_factory("redis://", tmp_path, "app")
+
+
+def test_issue_15_reading_a_store_closed_by_a_revocation_says_so_instead_of_a_rocksdb_error(
+    tmp_path: Path,
+) -> None:
+    """A query reading a partition while a rebalance closes its store got a 500 from
+    `rocksdict.DbClosedError`; the store now says `StoreClosed`, which the projector's reader
+    turns into one partition less in the answer's coverage."""
+    store = RocksStore(tmp_path / "p0")
+    store.write({b"k1": b"v1", b"k2": b"v2"}, 7)
+    reading = store.reader()(b"k")
+    assert next(reading) == (b"k1", b"v1")
+    store.close()
+    with pytest.raises(StoreClosed):
+        list(store.reader()(b"k"))

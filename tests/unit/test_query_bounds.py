@@ -25,6 +25,7 @@ from projections.kpis import prepare, report_of
 from projections.periods import period_days
 from services.queries import answers, handlers, statements
 from services.queries.answers import membership_of
+from services.queries.kpi_answers import kpi_answer
 from services.queries.leaderboards import Leaderboards
 from services.web.routes import Call, Reply
 from tests.unit.test_query_handlers import PROCESS, QUERIES
@@ -59,7 +60,7 @@ def ask(handler: Any, query: dict[str, str], path: dict[str, str] | None = None)
         (statements.payout_list, {"period": "9999"}, "period"),
     ],
 )
-def test_issue_12_out_of_range_query_parameters_are_bad_query_naming_the_parameter(
+def test_issue12_item2_out_of_range_query_parameters_are_bad_query_naming_the_parameter(
     handler: Any, query: dict[str, str], named: str
 ) -> None:
     status, body = ask(handler, query)
@@ -145,7 +146,7 @@ def test_issue_12_no_statement_path_gives_a_server_error(rep: str, period: str) 
 # --- leaderboards ----------------------------------------------------------------------------------
 
 
-def test_issue_12_leaderboard_unknown_kpi_is_bad_query_naming_kpi_and_the_valid_names() -> None:
+def test_issue12_item6_leaderboard_unknown_kpi_is_bad_query_naming_kpi_and_the_valid_names() -> None:
     status, body = ask(handlers.leaderboard, {"kpi": "nope"})
     assert status == 400 and body["reason"] == "bad_query", body
     assert body["message"].startswith("kpi:") and "win_rate" in body["message"]
@@ -195,10 +196,9 @@ def test_issue_12_leaderboard_values_equal_the_full_reports_for_every_rep(by: st
         assert status == 200, body
         ranked = {row["id"]: row["value"] for row in body["ranking"]}
         expected = {
-            i: (None if r.get(kpi) is None or r[kpi].value is None else str(r[kpi].value))
-            for i, r in reports.items()
+            i: (None if r.get(kpi) is None else kpi_answer(r[kpi])["value"]) for i, r in reports.items()
         }
-        assert {i: (None if v is None else str(v)) for i, v in ranked.items()} == expected, kpi
+        assert ranked == expected, kpi  # the report's value, written as every answer writes it
 
 
 def test_issue_12_leaderboards_are_computed_two_at_a_time_and_kept_for_the_ttl() -> None:

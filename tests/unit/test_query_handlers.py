@@ -30,11 +30,12 @@ from services.outbox.relay import partition_for
 from services.projector.readmodels import read_models
 from services.queries import handlers, statements
 from services.queries.answers import membership_of
+from services.queries.kpi_answers import kpi_answer
 from services.simulator import simulate_envelopes
 from services.web.encoding import json_bytes
 from services.web.routes import Call, Reply
 from tests.delivery import delivered_twice
-from tests.support import replayed_pipeline_and_funnel
+from tests.replayed import replayed_answers
 
 TZ = "Europe/Berlin"
 PROCESS = load_process(None)
@@ -70,7 +71,7 @@ def ask(handler: Any, **query: str) -> tuple[int, Any]:
 def test_the_pipeline_answer_is_the_replayed_pipeline() -> None:
     as_of = "2026-03-31T18:00:00+00:00"
     status, body = ask(handlers.pipeline, group_by="team", as_of=as_of)
-    rows, funnel = replayed_pipeline_and_funnel(HISTORY, PROCESS, as_of, "team")
+    rows, funnel = replayed_answers(HISTORY, PROCESS, as_of, "team")
     assert status == 200
     assert body["rows"] == rows and rows, "a simulated quarter has open deals"
     assert body["partitions_covered"] == body["partitions_total"] == 2
@@ -84,7 +85,9 @@ def test_the_leaderboard_ranks_highest_first_ties_by_id_and_undefined_last() -> 
     ranking = body["ranking"]
     book, state = kpi_fold.fold(HISTORY, TZ), org.fold(HISTORY)
     expected = {
-        rep: kpi_report(book, Scope("rep", rep), "2026-Q1", membership_of(state), PROCESS)["win_rate"].value
+        rep: kpi_answer(
+            kpi_report(book, Scope("rep", rep), "2026-Q1", membership_of(state), PROCESS)["win_rate"]
+        )["value"]
         for rep in state.reps
     }
     assert {row["id"] for row in ranking} == set(expected)
@@ -96,7 +99,7 @@ def test_the_leaderboard_ranks_highest_first_ties_by_id_and_undefined_last() -> 
     for row in ranking:
         wanted = expected[row["id"]]
         assert (row["value"] is None) == (wanted is None)
-        assert wanted is None or float(row["value"]) == float(wanted)
+        assert row["value"] == wanted  # the report's win rate as a 4-place fraction
     for first, second in itertools.pairwise(ranking):
         if first["value"] == second["value"]:
             assert first["id"] < second["id"]

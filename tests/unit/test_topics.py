@@ -25,7 +25,7 @@ def _by_name(settings: Settings) -> dict[str, TopicSpec]:
 
 
 def test_four_topics_named_from_the_prefix_and_the_app() -> None:
-    settings = _settings(topic_prefix="acme", app_id="crm-eu")
+    settings = _settings(topic_prefix="acme", app_id="crm-eu", kafka_security_protocol="PLAINTEXT")
     assert [spec.name for spec in topic_specs(settings)] == [
         "acme.events",
         "acme.inbound",
@@ -38,6 +38,15 @@ def test_four_topics_named_from_the_prefix_and_the_app() -> None:
         settings.topic_deadletter,
         settings.topic_projection_changelog,
     }
+
+
+def test_with_sasl_each_publisher_principal_gets_its_own_inbound_topic_configured_as_the_shared_one() -> None:
+    settings = _settings(topic_prefix="acme", kafka_publishers="dialer=/dialer/*;crm=/crm")
+    specs = _by_name(settings)
+    assert {"acme.inbound.dialer", "acme.inbound.crm"} <= set(specs)
+    assert specs["acme.inbound.dialer"].config == specs["acme.inbound"].config
+    plaintext = _settings(topic_prefix="acme", kafka_security_protocol="PLAINTEXT")
+    assert not [name for name in _by_name(plaintext) if name.startswith("acme.inbound.")]
 
 
 def test_the_projection_changelog_is_compacted_never_expired() -> None:
