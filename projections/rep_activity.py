@@ -3,6 +3,9 @@
 A pure fold: ``evolve(state, event) -> state``. Live agents, replay and tests call the same code,
 so a live number and a replayed number cannot differ. Partial states merge by addition, which is
 what lets each source partition keep its own partial (see `projections.positions`).
+
+The same counts as they stood at a past instant, or as known at one, come from the KPI book
+(`from_book`): its activity counters and lead timelines hold the same facts with their times.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any
 from events.activities import CallLogged, CallOutcome
 from events.envelope import Envelope
 from events.prospecting import LeadCaptured
+from projections.kpi_fold import KpiBook
+from projections.kpi_records import LeadEntered
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +84,21 @@ def merge_all(partials: Iterable[tuple[str, RepActivity]]) -> dict[str, RepActiv
     for rep, partial in partials:
         merged[rep] = merged.get(rep, RepActivity()).merge(partial)
     return merged
+
+
+def from_book(book: KpiBook) -> list[tuple[str, RepActivity]]:
+    """Per-rep activity partials from a KPI book (``book.as_of(...)`` or ``book.known_at(...)``
+    for the past): the calls of its activity counters and the leads of its lead timelines. Folding
+    a history into a book and reading it here equals folding it here directly (tested)."""
+    partials = [
+        (rep_id, RepActivity(counters.calls, counters.connected_calls, counters.talk_seconds))
+        for rep_id, _, counters in book.activity()
+        if counters.calls
+    ]
+    for _, timeline in book.timelines("lead"):
+        partials.extend(
+            (entered.rep_id, RepActivity(leads_captured=1))
+            for entered in timeline.of(LeadEntered)
+            if entered.rep_id is not None
+        )
+    return partials

@@ -97,13 +97,25 @@ class Coverage(Body):
     partitions_total: int = Field(ge=1, description="Partitions of the event log.")
 
 
-class RepActivity(RepActivityCounts, Coverage):
+class Travelled(Body):
+    """Which time axes an answer used (docs/audit.md, "What was known when")."""
+
+    as_of: str | None = Field(None, description="The event time asked for (null: everything so far).")
+    known_at: str | None = Field(None, description="The recorded time asked for (null: known now).")
+    state: Literal["live", "as_of", "known_at"] = Field(
+        "live",
+        description="`live`: the read model now; `as_of`: as it stood at an event time; `known_at`: as"
+        " the system knew it at a recorded time.",
+    )
+
+
+class RepActivity(RepActivityCounts, Coverage, Travelled):
     """One rep's activity (zeros for a rep with none)."""
 
     rep_id: str
 
 
-class AllRepsActivity(Coverage):
+class AllRepsActivity(Coverage, Travelled):
     reps: dict[str, RepActivityCounts] = Field(description="Activity per rep id, for reps with any.")
 
 

@@ -76,14 +76,18 @@ def query_paths() -> Json:
             "allRepsActivity",
             QUERIES_TAG,
             "Activity of every rep",
-            {"200": response("Per rep.", "AllRepsActivity")},
+            {"200": response("Per rep.", "AllRepsActivity"), "400": response("A bad parameter.", "BadQuery")},
+            parameters=[KPI_AS_OF, KNOWN_AT],
         ),
         "/v1/reps/{rep_id}/activity": get(
             "repActivity",
             QUERIES_TAG,
             "Activity of one rep",
-            {"200": response("Zeros for a rep with no activity.", "RepActivity")},
-            parameters=[rep],
+            {
+                "200": response("Zeros for a rep with no activity.", "RepActivity"),
+                "400": response("A bad parameter.", "BadQuery"),
+            },
+            parameters=[rep, KPI_AS_OF, KNOWN_AT],
         ),
         "/v1/pipeline": get(
             "pipeline",

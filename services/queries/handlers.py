@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from projections import funnel_as_of, kpi_fold, org, pipeline_as_of
+from projections import rep_activity as rep_activity_fold
 from projections.kpi_scope import scope_filter
 from projections.periods import local_day
 from projections.pipeline import deal_views
@@ -123,16 +124,32 @@ def answering_bad_queries(
     return answer
 
 
+@answering_bad_queries
 async def all_reps_activity(queries: Queries, call: Call) -> Reply:
-    """`GET /v1/reps/activity`: every rep's activity counts."""
-    states, covered = await queries.read.states("rep-activity")
-    return Reply(200, {**answers.all_reps_activity(states), **covered})
+    """`GET /v1/reps/activity`: every rep's activity counts, live or as `TimeTravel` asks."""
+    states, covered, travel = await activity_states(queries, call)
+    return Reply(200, {**answers.all_reps_activity(states), **covered, **travel.said()})
 
 
+@answering_bad_queries
 async def rep_activity(queries: Queries, call: Call) -> Reply:
     """`GET /v1/reps/{rep_id}/activity`: one rep's activity counts (zeros for a rep never seen)."""
-    states, covered = await queries.read.states("rep-activity")
-    return Reply(200, {**answers.rep_activity_of(states, call.path["rep_id"]), **covered})
+    states, covered, travel = await activity_states(queries, call)
+    body = answers.rep_activity_of(states, call.path["rep_id"])
+    return Reply(200, {**body, **covered, **travel.said()})
+
+
+async def activity_states(
+    queries: Queries, call: Call
+) -> tuple[list[tuple[str, rep_activity_fold.RepActivity]], Coverage, TimeTravel]:
+    """The rep-activity partials: the live read model's, or, with ``as_of`` or ``known_at``, those
+    of the KPI book as it stood or was known then (`projections.rep_activity.from_book`)."""
+    travel = time_travel(call)
+    if travel.at is None:
+        states, covered = await queries.read.states("rep-activity")
+        return states, covered, travel
+    book, covered = await queries.book(("activity", "lead"))
+    return rep_activity_fold.from_book(travel.book(book)), covered, travel
 
 
 @answering_bad_queries

@@ -2,21 +2,30 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections import Counter
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from events import parse_event
 from events.envelope import Envelope
-from projections import rep_activity
+from projections import kpi_fold, rep_activity
 from projections.rep_activity import RepActivity
 from sales.process import load_process
 from services.projector.partition import PartitionProjection
 from services.projector.readmodels import read_models
 from services.projector.store import MemoryStore
+from services.queries import handlers
+from services.simulator import simulate_envelopes
+from services.web.routes import Call
 from tests.delivery import delivered_twice
 from tests.samples import call_logged, encode, lead_captured
+from tests.unit.test_query_handlers import PROCESS, TZ, FoldedReadSide
 
 REP_ACTIVITY = next(m for m in read_models(load_process(None), "UTC") if m.name == "rep-activity")
 
@@ -68,3 +77,40 @@ def test_partials_per_partition_merge_to_the_fold_of_the_whole_history(
 ) -> None:
     merged = rep_activity.merge_all(delivered_twice(routed, REP_ACTIVITY))
     assert merged == rep_activity.fold(call for call, _ in routed)
+
+
+def test_issue_11_the_counts_read_from_a_kpi_book_equal_the_fold_over_a_simulated_quarter() -> None:
+    history = list(simulate_envelopes(3, reps=6, leads=120, start=date(2026, 1, 5), weeks=12))
+    whole = rep_activity.merge_all(rep_activity.from_book(kpi_fold.fold(history, "Europe/Berlin")))
+    assert whole == {
+        rep: state for rep, state in rep_activity.fold(history).items() if state != RepActivity()
+    }
+    assert (
+        sum(state.calls for state in whole.values()) > 0 and sum(s.leads_captured for s in whole.values()) > 0
+    )
+
+
+def test_issue_11_rep_activity_as_of_and_known_at_over_http_handlers() -> None:
+    lagged = [
+        e.recorded(e.time + timedelta(days=3))
+        for e in simulate_envelopes(3, reps=6, leads=120, start=date(2026, 1, 5), weeks=12)
+    ]
+    queries = handlers.Queries(FoldedReadSide(lagged), PROCESS, TZ)
+    instant = datetime(2026, 2, 15, 23, 59, 59, tzinfo=ZoneInfo(TZ))
+    happened = rep_activity.fold([e for e in lagged if e.time <= instant])
+    known = rep_activity.fold([e for e in lagged if e.recordedtime is not None and e.recordedtime <= instant])
+
+    def answer(**query: str) -> dict[str, Any]:
+        reply = asyncio.run(handlers.all_reps_activity(queries, Call(query=query)))
+        assert reply.status == 200
+        return dict(json.loads(reply.encoded()))
+
+    as_of, known_at = answer(as_of=instant.isoformat()), answer(known_at=instant.isoformat())
+    assert (as_of["state"], known_at["state"]) == ("as_of", "known_at")
+    assert as_of["reps"] == {r: s.to_dict() for r, s in sorted(happened.items()) if s != RepActivity()}
+    assert known_at["reps"] == {r: s.to_dict() for r, s in sorted(known.items()) if s != RepActivity()}
+    assert as_of["reps"] != known_at["reps"]
+    one = asyncio.run(
+        handlers.rep_activity(queries, Call(path={"rep_id": "rep-001"}, query={"known_at": "x"}))
+    )
+    assert one.status == 400 and json.loads(one.encoded())["message"].startswith("known_at:")
