@@ -187,6 +187,22 @@ def read_topic_sync(
     return asyncio.run(read_topic(settings, topic, count, timeout))
 
 
+def processes_with_env(marker: str) -> list[int]:
+    """Pids of live processes whose environment contains `marker`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                state = (entry / "stat").read_text().split(")")[-1].split()[0]
+                if state != "Z":
+                    found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
 def unique(prefix: str) -> str:
     """A readable id no other test (or run) uses."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"

@@ -10,8 +10,12 @@ process (`services.gauges.business`), so they never stall the projector's event 
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import multiprocessing
+import os
+import signal
+import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -59,6 +63,21 @@ def refresh_lag(app: faust.App) -> None:
         CONSUMER_LAG.labels(topic).set(value)
 
 
+PR_SET_PDEATHSIG = 1
+"""prctl(2): the signal the kernel sends this process when its parent dies (Linux)."""
+
+
+def die_with_parent(parent: int) -> None:
+    """The gauge child's first act: ask the kernel to SIGKILL it when the worker dies, however the
+    worker dies. A worker killed with SIGKILL runs no clean-up, and its child (and with it
+    multiprocessing's resource tracker, which waits for both to close its pipe) lived on, holding
+    hundreds of MiB (issue 15). Elsewhere than Linux the child ends when the worker stops cleanly."""
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:  # the worker died before the request above was made
+        os._exit(0)
+
+
 class BusinessGauges:
     """Refreshes the business gauges from a child process (`services.gauges.business`)."""
 
@@ -78,7 +97,12 @@ class BusinessGauges:
             for name in ("pipeline", "kpis", "org", "incentives")
         }
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            self._pool = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=die_with_parent,
+                initargs=(os.getpid(),),
+            )
         numbers = await asyncio.get_running_loop().run_in_executor(
             self._pool,
             business_numbers,

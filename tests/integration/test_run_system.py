@@ -18,25 +18,9 @@ import pytest
 from services.auth.keys import ApiKeys
 from services.runner import DEMO_KEY_LABEL
 from services.settings import Settings
-from tests.support import ROOT, eventually, free_port, settings_env
+from tests.support import ROOT, eventually, free_port, processes_with_env, settings_env
 
 pytestmark = pytest.mark.integration
-
-
-def processes_with_env(marker: str) -> list[int]:
-    """Pids of live processes whose environment contains `marker`."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
-            continue
-        try:
-            if marker.encode() in (entry / "environ").read_bytes():
-                state = (entry / "stat").read_text().split(")")[-1].split()[0]
-                if state != "Z":
-                    found.append(int(entry.name))
-        except OSError:
-            continue
-    return found
 
 
 DEMO_REPS = ("rep-ada", "rep-grace", "rep-alan")
