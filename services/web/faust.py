@@ -13,6 +13,10 @@ It also bounds what slow or numerous clients can hold (docs/api.md, "Limits"):
   site answers a connection past ``SALESLEDGER_WEB_MAX_CONNECTIONS`` with a 503 JSON body and
   closes it, before aiohttp parses anything.
 
+A handler that fails (a bug, a full disk, a store closed under it) is answered 500 with the
+standard JSON refusal body (``internal_error``) and logged with its trace: never aiohttp's plain
+text.
+
 Not bounded here: the time a client may take to send a request *body* once its head is in (the
 body size is bounded by ``client_max_size``).
 """
@@ -20,6 +24,7 @@ body size is bounded by ``client_max_size``).
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
@@ -32,6 +37,8 @@ from faust.web.drivers.aiohttp import Web as AiohttpWeb
 from services.refusals import Refusal, refused
 from services.web.encoding import json_bytes
 from services.web.routes import Call, Handler, Route, refusal
+
+log = logging.getLogger(__name__)
 
 _BUSY_BODY = json_bytes(refused(Refusal.INTERNAL_ERROR, "the worker holds too many connections; retry later"))
 BUSY = (
@@ -120,7 +127,11 @@ def _view(handlers: dict[str, Handler]) -> type[View]:
         call = Call(
             path={k: str(v) for k, v in path.items()}, query=request.query, headers=request.headers, body=body
         )
-        reply = await handlers[method](call)
+        try:
+            reply = await handlers[method](call)
+        except Exception:  # a failure of ours: logged with its trace, answered in the documented shape
+            log.exception("%s %s failed", method, request.url.path)
+            reply = refusal(Refusal.INTERNAL_ERROR, "the worker failed to answer; retry, or see its log")
         return view.bytes(
             reply.encoded(), content_type=reply.content_type, status=reply.status, headers=dict(reply.headers)
         )
