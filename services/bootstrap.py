@@ -21,7 +21,7 @@ from projections.org import OrgState
 from sales.process import ProcessConfig, load_process
 from services import faust_tuning
 from services.access.guard import Guard, guarded
-from services.access.policies import POLICIES
+from services.access.policies import POLICIES, Policy
 from services.auth.keys import ApiKeys
 from services.channels import Channels
 from services.contracts import asyncapi_document, event_schemas, openapi_document
@@ -42,7 +42,7 @@ from services.queries.fanout import PARTIALS, FannedOut, own_partials
 from services.settings import Settings
 from services.web.faust import bounded_app, serve
 from services.web.health import health
-from services.web.routes import Route
+from services.web.routes import Handler, Route
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
 from services.writemodel.history import StoreHistory
@@ -141,7 +141,21 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
         Route("GET", contracts.SCHEMAS_PATH, partial(contracts.schema_index, published)),
         Route("GET", contracts.SCHEMAS_PATH + "/{event_type}", partial(contracts.event_schema, published)),
     ]
-    return [Route(r.method, r.path, guarded(guard, POLICIES[(r.method, r.path)], r.handler)) for r in table]
+    return [Route(r.method, r.path, guarded(guard, POLICIES[(r.method, r.path)], covered(r))) for r in table]
+
+
+UNCOVERED = frozenset({Policy.PUBLIC, Policy.PEER, Policy.PUBLISH})
+"""Routes that answer from no read model (health, contracts, the peers' partials, ingestion)."""
+
+
+def covered(route: Route) -> Handler:
+    """A read route's handler answering 503 while it covers no partition of the log
+    (`services.queries.handlers.when_covered`); any other route's as it is."""
+    return (
+        route.handler
+        if POLICIES[(route.method, route.path)] in UNCOVERED
+        else queries.when_covered(route.handler)
+    )
 
 
 def access_guard(settings: Settings, reads: queries.Queries | None) -> Guard:

@@ -37,6 +37,7 @@ class Refusal(StrEnum):
     # Queries.
     BAD_QUERY = "bad_query"
     NOT_FOUND = "not_found"
+    NOT_READY = "not_ready"
     # A failure of ours, never of the input (dead-letter topic only, so nothing is lost).
     INTERNAL_ERROR = "internal_error"
 
@@ -58,6 +59,7 @@ HTTP_STATUS = MappingProxyType(
         Refusal.RULE_VIOLATION: 422,
         Refusal.BAD_QUERY: 400,
         Refusal.NOT_FOUND: 404,
+        Refusal.NOT_READY: 503,
         Refusal.INTERNAL_ERROR: 500,
     }
 )

@@ -98,7 +98,14 @@ def with_access(paths: Json, settings: Settings) -> Json:
                 "policy": policy.value,
                 "roles": [role.value for role in ROLES[policy]],
             }
+            if policy not in (Policy.PUBLIC, Policy.PEER, Policy.PUBLISH):  # answers from read models
+                operation["responses"]["503"] = response(
+                    "`not_ready`: the answer would cover no partition of the event log (the worker is"
+                    " starting, or its group rebalancing); retry shortly.",
+                    "Rejected",
+                )
             if policy not in GUARDED or not settings.require_api_keys:
+                operation["responses"] = dict(sorted(operation["responses"].items()))
                 continue
             operation["security"] = [{"bearerAuth": []}, {"apiKeyHeader": []}]
             operation["responses"] |= {

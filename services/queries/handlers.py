@@ -24,7 +24,7 @@ from services.queries import answers, params
 from services.queries.leaderboards import Leaderboards
 from services.queries.params import BadQuery
 from services.refusals import Refusal
-from services.web.routes import Call, Reply, refusal
+from services.web.routes import Call, Handler, Reply, refusal
 
 Coverage = dict[str, int]
 """``partitions_covered`` and ``partitions_total``: how much of the log an answer reflects."""
@@ -107,6 +107,29 @@ class TimeTravel:
 
 def time_travel(call: Call) -> TimeTravel:
     return TimeTravel(params.instant(call.query, "as_of"), params.instant(call.query, "known_at"))
+
+
+NOT_READY = (
+    "no partition of the event log is covered yet (the worker is starting, or its group rebalancing):"
+    " retry shortly"
+)
+
+
+def when_covered(handler: Handler) -> Handler:
+    """``handler``, answering 503 ``not_ready`` instead of an answer that covers no partition of
+    the log at all: a client that ignores ``partitions_covered`` must not read a worker that has
+    just started as "0 calls". An answer covering some partitions is given, with its coverage."""
+
+    async def answer(call: Call) -> Reply:
+        reply = await handler(call)
+        body = reply.body
+        uncovered = (
+            isinstance(body, dict) and body.get("partitions_total") and body.get("partitions_covered") == 0
+        )
+        return refusal(Refusal.NOT_READY, NOT_READY) if reply.status == 200 and uncovered else reply
+
+    answer.__doc__ = handler.__doc__
+    return answer
 
 
 def answering_bad_queries(

@@ -13,6 +13,7 @@ import itertools
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 import pytest
@@ -220,3 +221,25 @@ def _reports() -> Any:
         return kpi_report(kpi_book, Scope("rep", rep), period, membership_of(state), PROCESS)
 
     return reports
+
+
+class UncoveredReadSide:
+    """A worker that has just started: it answers from no partition of the log yet."""
+
+    def names(self) -> frozenset[str]:
+        return frozenset({"rep-activity", "pipeline", "funnel", "kpis", "org"})
+
+    async def states(self, name: str) -> tuple[list[tuple[str, Any]], dict[str, int]]:
+        return [], {"partitions_covered": 0, "partitions_total": 4}
+
+
+@pytest.mark.parametrize(
+    "handler", [handlers.all_reps_activity, handlers.pipeline, handlers.funnel, handlers.kpis]
+)
+def test_issue_15_an_answer_covering_no_partition_is_503_not_ready_not_zeros(handler: Any) -> None:
+    queries = handlers.Queries(UncoveredReadSide(), PROCESS, TZ)
+    reply = asyncio.run(handlers.when_covered(partial(handler, queries))(Call()))
+    body = json.loads(reply.encoded())
+    assert (reply.status, body["reason"]) == (503, "not_ready")
+    covered = asyncio.run(handlers.when_covered(partial(handler, QUERIES))(Call()))
+    assert covered.status == 200
