@@ -53,11 +53,18 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     import faust
 
     from services.bootstrap import create_app
+    from services.log_limits import limit_repeats
     from services.topics import ensure_topics
 
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
-    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
+
+    class Worker(faust.Worker):
+        def on_setup_root_logger(self, logger: logging.Logger, level: int) -> None:
+            super().on_setup_root_logger(logger, level)
+            limit_repeats(logger)  # a broker outage must not flood the log (services.log_limits)
+
+    worker = Worker(app, loglevel=settings.log_level, quiet=True, redirect_stdouts=False)
     worker.spinner = None  # with it, Faust sets the root logger to DEBUG above info (costly)
     worker.execute_from_commandline()
     return 0

@@ -1,0 +1,53 @@
+"""Bounded logging: a failure that repeats is logged once per window, with how often it repeated.
+
+During a broker outage every Kafka client retries several times a second and each retry logs an
+ERROR: about 190 lines a second, 3.5 MB in 150 s (issue 15), burying the one line that says what
+happened. `Repeats` lets the first record of a kind through, suppresses the same kind for
+``window`` seconds, and lets the next one through with the count it suppressed, so the log still
+says how long and how often, at a bounded rate. A kind is the logger, the level and the message
+template (``record.msg`` before its arguments are filled in): "cannot connect to node %s" counts as
+one kind whatever the node. Only WARNING and above are limited; info and debug pass untouched.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+Kind = tuple[str, int, str]
+
+
+class Repeats(logging.Filter):
+    """At most one WARNING-or-worse record of a kind per ``window`` seconds (see the module)."""
+
+    def __init__(
+        self, window: float = 10.0, clock: Callable[[], float] = time.monotonic, kinds: int = 1000
+    ) -> None:
+        super().__init__()
+        self.window, self.clock, self.kinds = window, clock, kinds
+        self._seen: dict[Kind, tuple[float, int]] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno < logging.WARNING:
+            return True
+        kind = (record.name, record.levelno, record.msg if isinstance(record.msg, str) else repr(record.msg))
+        now = self.clock()
+        seen = self._seen.get(kind)
+        if seen is not None and now - seen[0] < self.window:
+            self._seen[kind] = (seen[0], seen[1] + 1)
+            return False
+        if seen is not None and seen[1]:
+            record.msg = f"{record.msg} [and {seen[1]} more like this in the {self.window:g} s before]"
+        if len(self._seen) >= self.kinds and kind not in self._seen:
+            self._seen.clear()  # a bound on memory: forgetting only lets a repeat through early
+        self._seen[kind] = (now, 0)
+        return True
+
+
+def limit_repeats(logger: logging.Logger, window: float = 10.0) -> Repeats:
+    """Install one `Repeats` on every handler of ``logger`` (the root logger, once configured)."""
+    repeats = Repeats(window)
+    for handler in logger.handlers:
+        handler.addFilter(repeats)
+    return repeats
