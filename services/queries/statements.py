@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from projections import kpi_fold, numbers
@@ -22,7 +23,7 @@ from projections.incentives.context import NOTHING_AROUND, Context, context_of
 from projections.incentives.facts import IncentiveBook, book_of
 from projections.incentives.restated import restated
 from services.queries import params
-from services.queries.handlers import Coverage, Queries, answering_bad_queries
+from services.queries.handlers import Coverage, Queries, TimeTravel, answering_bad_queries
 from services.queries.params import BadQuery
 from services.queries.statement_answers import line_body, restated_body, statement_body, totals_body
 from services.web.routes import Call, Reply
@@ -57,9 +58,13 @@ def as_stood(
     return ledger.as_known(merged, as_of, known_at), used
 
 
-async def statement_context(queries: Queries, book: IncentiveBook) -> Context:
+async def statement_context(
+    queries: Queries, book: IncentiveBook, used: Mapping[str, datetime | None] | None = None
+) -> Context:
     """The organisation (team SPIFFs, overlays) and the reps' KPI reports (KPI bonuses), each read
-    from its read model only when a plan, an assignment or a SPIFF of the book needs it."""
+    from its read model only when a plan, an assignment or a SPIFF of the book needs it. With the
+    ``as_of`` and ``known_at`` the ledger was taken at (``used``), the KPI readings are taken at the
+    same instants: a KPI bonus "as we knew it on 3 July" reads the KPIs as known on 3 July."""
     plans = [p for plans in book.plans.values() for p in plans]
     bonuses = any(bonus_kpis(plan) for plan in plans)
     teams = any(spiff.team_ids for spiff in book.spiffs)
@@ -70,7 +75,10 @@ async def statement_context(queries: Queries, book: IncentiveBook) -> Context:
     if not bonuses:
         return context_of(state)
     states, _ = await queries.read.states("kpis")
-    return context_of(state, kpi_fold.merge_partials(states, queries.timezone), queries.process)
+    kpis = TimeTravel((used or {}).get("as_of"), (used or {}).get("known_at")).book(
+        kpi_fold.merge_partials(states, queries.timezone)
+    )
+    return context_of(state, kpis, queries.process)
 
 
 def statement_csv(result: RepStatement) -> bytes:
@@ -109,7 +117,7 @@ async def statement(queries: Queries, call: Call) -> Reply:
     everything, covered = await incentive_ledger(queries)
     merged, used = as_stood(call, everything)
     book = book_of(merged, queries.timezone)
-    context = await statement_context(queries, book)
+    context = await statement_context(queries, book, used)
     result = final_statement(merged, queries.timezone, call.path["rep_id"], period, book, context=context)
     if as_csv:
         return Reply(200, raw=statement_csv(result), content_type="text/csv")
@@ -133,7 +141,7 @@ async def payout_list(queries: Queries, call: Call) -> Reply:
     everything, covered = await incentive_ledger(queries)
     merged, used = as_stood(call, everything)
     book = book_of(merged, queries.timezone)
-    context = await statement_context(queries, book)
+    context = await statement_context(queries, book, used)
     finals = final_payouts(merged, queries.timezone, period, context=context, book=book)
     reps = [{"rep_id": one.rep_id, "totals": totals_body(one.totals())} for one in finals]
     return Reply(200, {"period": period, "payouts": reps, **used, **covered})

@@ -11,7 +11,7 @@ import csv
 import io
 import itertools
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -243,3 +243,36 @@ def test_issue_15_an_answer_covering_no_partition_is_503_not_ready_not_zeros(han
     assert (reply.status, body["reason"]) == (503, "not_ready")
     covered = asyncio.run(handlers.when_covered(partial(handler, QUERIES))(Call()))
     assert covered.status == 200
+
+
+def test_issue_11_a_statement_known_at_reads_its_kpi_bonus_from_the_kpis_as_known_then() -> None:
+    lagged = [
+        parse_event(serialize_event(e.recorded(e.time + timedelta(hours=(i * 37) % 400))))
+        for i, e in enumerate(simulate_envelopes(21, reps=6, leads=90, start=date(2026, 1, 5), weeks=12))
+    ]
+    queries = handlers.Queries(FoldedReadSide(lagged), PROCESS, TZ)
+    known_at = datetime(2026, 3, 15, tzinfo=UTC)
+    merged, state = ledger.as_known(ledger.fold(lagged), None, known_at), org.fold(lagged)
+
+    def engine(kpi_book: kpi_fold.KpiBook) -> dict[str, Any]:
+        def reports(rep: str, period: str, wanted: frozenset[str]) -> Any:
+            return kpi_report(kpi_book, Scope("rep", rep), period, membership_of(state), PROCESS)
+
+        finals = final_payouts(merged, TZ, "2026-Q1", context=Context(state, reports))
+        return {
+            one.rep_id: json.loads(json_bytes(statements.statement_body(one)))
+            for one in finals
+            if one.statements
+        }
+
+    as_known = engine(kpi_fold.fold(lagged, TZ).known_at(known_at))
+    as_now = engine(kpi_fold.fold(lagged, TZ))
+    assert as_known and as_known != as_now, "some KPI bonus reads a fact recorded after known_at"
+    for rep, expected in as_known.items():
+        path = {"rep_id": rep, "period": "2026-Q1"}
+        reply = asyncio.run(
+            statements.statement(queries, Call(path=path, query={"known_at": known_at.isoformat()}))
+        )
+        body = json.loads(reply.encoded())
+        assert reply.status == 200 and datetime.fromisoformat(body.pop("known_at")) == known_at
+        assert {k: v for k, v in body.items() if not k.startswith("partitions_") and k != "as_of"} == expected
