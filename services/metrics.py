@@ -6,9 +6,13 @@ from `events.Reason`, transports are ``http`` or ``kafka``. Never a rep, lead or
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
 from events.catalogue import EVENT_TYPES
+
+disable_created_metrics()
+"""No ``*_created`` series (one per counter, histogram and label set, which nobody asked for, issue
+16): prometheus_client's switch is process-wide, so it also covers Faust's sensor metrics."""
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 

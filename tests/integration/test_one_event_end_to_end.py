@@ -81,6 +81,8 @@ def test_metrics_count_accepted_and_rejected_by_type_and_reason(worker: WorkerPr
     assert 'salesledger_events_accepted_total{transport="http",type="CallLogged"}' in text
     assert 'salesledger_events_rejected_total{reason="not_an_object",transport="http",type="unknown"}' in text
     assert "salesledger_projection_events_total" in text
+    created = [line for line in text.splitlines() if "_created" in line.split("{")[0]]
+    assert created == [], f"issue 16: no *_created series, ours or Faust's: {created[:3]}"
 
 
 def test_events_on_the_canonical_log_carry_their_recorded_time_and_aggregate_key(
