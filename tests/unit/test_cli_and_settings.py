@@ -86,3 +86,32 @@ def test_settings_are_shown_with_every_secret_masked() -> None:
     assert shown("kafka_sasl_password", "hunter2") == "***"
     assert shown("api_token", "t") == "***" and shown("anything", SecretStr("t")) == "***"
     assert shown("require_api_keys", True) == "True" and shown("kafka_sasl_password", None) == "None"
+
+
+def test_issue_12_the_keys_command_makes_role_keys_in_the_configured_database_and_never_lists_a_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SALESLEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}")
+    made = {}
+    for role, extra in (
+        ("publisher", ["--source", "/dialer/eu", "--source", "/dialer/us"]),
+        ("rep", ["--subject", "rep-ada", "--expires", "90d"]),
+        ("manager", ["--subject", "mgr-grace", "--expires", "2030-01-01T00:00:00+00:00"]),
+        ("auditor", []),
+    ):
+        assert main(["keys", "create", "--role", role, *extra]) == 0
+        made[role] = capsys.readouterr().out.strip()
+    assert all(key.startswith("sl_") for key in made.values())
+    assert main(["keys", "create", "--role", "rep"]) == 2  # a rep key for nobody
+    assert "needs --subject" in capsys.readouterr().err
+    assert main(["keys", "create", "--role", "auditor", "--expires", "2030-01-01T00:00:00"]) == 2
+    assert "time zone" in capsys.readouterr().err
+    assert main(["keys", "revoke", made["auditor"].split("_")[1]]) == 0
+    capsys.readouterr()
+    assert main(["keys", "list"]) == 0
+    listed = capsys.readouterr().out
+    rows = {line.split("\t")[1]: line.split("\t") for line in listed.splitlines()[1:]}
+    assert rows["publisher"][2] == "/dialer/eu /dialer/us" and rows["rep"][3] == "rep-ada"
+    assert rows["manager"][5].startswith("2030-01-01") and rows["auditor"][6].startswith("revoked")
+    assert not any(key.split("_", 2)[2] in listed for key in made.values())
+    assert (tmp_path / "elsewhere.sqlite3").exists()
