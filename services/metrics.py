@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disa
 
 from events.catalogue import EVENT_TYPES
 
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]  # (prometheus_client leaves it unannotated)
 """No ``*_created`` series (one per counter, histogram and label set, which nobody asked for, issue
 16): prometheus_client's switch is process-wide, so it also covers Faust's sensor metrics."""
 
