@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.cli import build_parser, main
-from services.settings import ENV_PREFIX, Settings, settings_table
+from services.settings import ENV_PREFIX, Settings, get_settings, settings_table
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBCOMMANDS = ["kafka", "topics", "worker", "keys", "demo", "config", "run"]
@@ -92,6 +92,8 @@ def test_issue_12_the_keys_command_makes_role_keys_in_the_configured_database_an
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("SALESLEDGER_DATABASE_URL", f"sqlite:///{tmp_path / 'elsewhere.sqlite3'}")
+    get_settings.cache_clear()  # the command reads the settings once per process: this is a new "process"
+    monkeypatch.setattr("services.cli.get_settings", lambda: Settings())
     made = {}
     for role, extra in (
         ("publisher", ["--source", "/dialer/eu", "--source", "/dialer/us"]),
