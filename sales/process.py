@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from events.deals import CLOSED_STAGES, StageName
+from sales.coaching import CoachingRules
 
 DEFAULT_PROCESS_FILE = Path(__file__).with_name("default_process.toml")
 
@@ -123,6 +124,9 @@ class ProcessConfig(_Frozen):
     stages: tuple[StageConfig, ...] = Field(min_length=1)
     lead: LeadRules = Field(default_factory=LeadRules)
     deal: DealRules
+    coaching: CoachingRules = Field(
+        default_factory=CoachingRules, description="Weak-area and coaching thresholds (docs/coaching.md)."
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ProcessConfig:

@@ -23,20 +23,19 @@ from services import faust_tuning
 from services.access.guard import Guard, guarded
 from services.access.policies import POLICIES, Policy
 from services.auth.keys import ApiKeys
-from services.channels import Channels
 from services.contracts import asyncapi_document, event_schemas, openapi_document
 from services.contracts import handlers as contracts
 from services.db import parse_database_url, private_dir
 from services.gate import http as gate
 from services.gauges.export import BusinessGauges, register_gauges
-from services.ingestor.agent import register_ingestor
+from services.ingestor.consumer import Ingestor, register_ingestor
 from services.kafka_access import faust_credentials, kafka_access
 from services.metrics import REGISTRY
 from services.outbox.lease import lease_for
 from services.outbox.relay import Relay
 from services.projector.readmodels import read_models
 from services.projector.service import Projector
-from services.queries import drilldown, statements, what_if
+from services.queries import coaching, drilldown, statements, what_if
 from services.queries import handlers as queries
 from services.queries.fanout import PARTIALS, FannedOut, own_partials
 from services.settings import Settings
@@ -60,6 +59,8 @@ class Worker:
     projector: Projector | None
     store: StoreHistory | None = field(default=None)
     """The event store read back for drill-down histories (workers that answer queries)."""
+    ingestor: Ingestor | None = field(default=None)
+    """The inbound batch consumer, once `create_app` has registered it (workers with the ingestor role)."""
 
 
 def compose(settings: Settings, canonical_url: str) -> Worker:
@@ -124,6 +125,9 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
             ),
             Route("GET", "/v1/payouts", partial(statements.payout_list, reads)),
             Route("POST", "/v1/what-if", partial(what_if.what_if, reads)),
+            Route("GET", "/v1/coaching/flags", partial(coaching.coaching_flags, reads)),
+            Route("GET", "/v1/reps/{rep_id}/development", partial(coaching.rep_development, reads)),
+            Route("GET", "/v1/reviews/{team_id}/{period}", partial(coaching.team_review, reads)),
         ]
     if reads is not None and worker.store is not None:
         drill = drilldown.Drilldown(reads, worker.store)
@@ -169,12 +173,21 @@ async def _no_organisation() -> OrgState:
     return OrgState()
 
 
-def readiness(worker: Worker, app: faust.App) -> tuple[bool, list[str]]:
-    """Ready when the worker holds partitions (Faust's, and the projector's) and is not rebalancing."""
+def readiness(worker: Worker, app: faust.App) -> tuple[bool, list[str], list[str]]:
+    """Ready when the worker holds partitions (Faust's, the ingestor's, the projector's), is not rebalancing,
+    and its projector is not failing (`Projector.problem`); with the problems, if any."""
     projector = worker.projector
     projecting = {f"{projector.topic}/{p}" for p in projector.owned()} if projector is not None else set()
-    assigned = sorted({f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment()} | projecting)
-    return bool(assigned) and not app.rebalancing, assigned
+    ingesting = worker.ingestor.owned() if worker.ingestor is not None else set()
+    assigned = sorted(
+        {f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment()} | projecting | ingesting
+    )
+    problems = [problem] if projector is not None and (problem := projector.problem()) else []
+    if not assigned:
+        problems.append("no partition assigned yet")
+    if app.rebalancing:
+        problems.append("the consumer group is rebalancing")
+    return not problems, assigned, problems
 
 
 def faust_app(settings: Settings) -> faust.App:
@@ -213,9 +226,8 @@ def create_app(settings: Settings) -> faust.App:
     """A Faust app running the roles in ``settings.roles``, with their routes, tasks and timers."""
     app = faust_app(settings)
     worker = compose(settings, str(app.conf.canonical_url))
-    channels = Channels.declare(app, settings)
     if worker.recorder is not None and "ingestor" in settings.role_set:
-        register_ingestor(app, channels, worker.recorder, settings)
+        worker.ingestor = register_ingestor(app, worker.recorder, settings)
     serve(app, routes(worker, app))
     setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="salesledger_faust")
     relay, projector = worker.relay, worker.projector

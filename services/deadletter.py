@@ -5,7 +5,9 @@ The original key and bytes are kept, and the original headers except reserved on
 headers (`RESERVED_PREFIXES`: every ``salesledger.*`` name, any case) are stripped from the incoming
 record first: a publisher cannot put its own reason, stage or origin ahead of ours, and on the events
 topic the relay's headers are found again from the origin (topic/partition/offset). Faust acks a
-message whose handler raised, so every agent routes failures here instead of raising.
+message whose handler raised, so nothing hosted by Faust raises on bad input: the ingestor and the
+projector (batch consumers) route it here, with these headers, and count it in
+``salesledger_deadletter_total``.
 """
 
 from __future__ import annotations
@@ -14,9 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from faust.types import EventT, TopicT
-
-from services.metrics import DEADLETTERED
+from faust.types import EventT
 
 Header = tuple[str, bytes]
 RESERVED_PREFIXES = ("salesledger.",)
@@ -76,21 +76,3 @@ def reason_headers(
         ("salesledger.source", origin.encode()),
         *([("salesledger.rule", rule.encode())] if rule else []),
     ]
-
-
-async def send_to_deadletter(
-    topic: TopicT,
-    source: EventT[Any],
-    *,
-    stage: str,
-    reason: str,
-    message: str,
-    errors: Sequence[dict[str, str]] = (),
-    rule: str | None = None,
-) -> None:
-    """Write the source message, untouched, to the dead-letter topic with its reason."""
-    headers = deadletter_headers(
-        stage=stage, reason=reason, message=message, errors=errors, source=source, rule=rule
-    )
-    await topic.send(key=source.message.key, value=source.message.value, headers=headers)
-    DEADLETTERED.labels(stage, str(reason)).inc()

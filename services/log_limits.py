@@ -5,17 +5,20 @@ ERROR: about 190 lines a second, 3.5 MB in 150 s (issue 15), burying the one lin
 happened. `Repeats` lets the first record of a kind through, suppresses the same kind for
 ``window`` seconds, and lets the next one through with the count it suppressed, so the log still
 says how long and how often, at a bounded rate. A kind is the logger, the level and the message
-template (``record.msg`` before its arguments are filled in): "cannot connect to node %s" counts as
-one kind whatever the node. Only WARNING and above are limited; info and debug pass untouched.
+with every run of digits made alike: "cannot connect to node 1 (errno 111)" and "... node 2 ..."
+are one kind, while two different warnings written through one generic template ("peer %s: %s")
+stay apart. Only WARNING and above are limited; info and debug pass untouched.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 
 Kind = tuple[str, int, str]
+DIGITS = re.compile(r"[0-9]+")
 
 
 class Repeats(logging.Filter):
@@ -31,7 +34,7 @@ class Repeats(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.levelno < logging.WARNING:
             return True
-        kind = (record.name, record.levelno, record.msg if isinstance(record.msg, str) else repr(record.msg))
+        kind = (record.name, record.levelno, DIGITS.sub("#", record.getMessage()))
         now = self.clock()
         seen = self._seen.get(kind)
         if seen is not None and now - seen[0] < self.window:

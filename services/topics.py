@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import TopicAlreadyExistsError, TopicAuthorizationFailedError, for_code
 
 from services.kafka_access import aiokafka_options
 from services.settings import Settings
@@ -134,6 +134,29 @@ def _raise_topic_errors(topic_errors: list[tuple]) -> list[str]:  # type: ignore
     return created
 
 
+AUTHORIZATION_RETRIES = 20
+"""Attempts while the broker still refuses a creation it was just granted (0.25 s apart)."""
+
+
+async def _create(admin: AIOKafkaAdminClient, missing: list[TopicSpec]) -> list[str]:
+    """Create ``missing``; a `TopicAuthorizationFailedError` is retried for a few seconds: ACLs
+    created a moment ago (`salesledger kafka up` grants a new topic prefix) reach the broker from
+    the metadata log a little after the controller accepted them. Refused longer, it is raised."""
+    for attempt in range(AUTHORIZATION_RETRIES):
+        response = await admin.create_topics([_new_topic(spec) for spec in missing])
+        try:
+            return _raise_topic_errors(response.topic_errors)
+        except TopicAuthorizationFailedError:
+            if attempt == AUTHORIZATION_RETRIES - 1:
+                raise
+            await asyncio.sleep(0.25)
+            existing = set(await admin.list_topics())
+            missing = [spec for spec in missing if spec.name not in existing]
+            if not missing:
+                return []
+    return []
+
+
 async def _wait_visible(admin: AIOKafkaAdminClient, names: set[str]) -> None:
     """Wait until created topics appear in metadata, so a caller can use them at once (KRaft
     brokers learn of a new topic from the metadata log a moment after the controller)."""
@@ -159,8 +182,7 @@ async def ensure_topics(settings: Settings) -> list[str]:
         missing = [spec for spec in specs if spec.name not in existing]
         if not missing:
             return []
-        response = await admin.create_topics([_new_topic(spec) for spec in missing])
-        created = _raise_topic_errors(response.topic_errors)
+        created = await _create(admin, missing)
         await _wait_visible(admin, {spec.name for spec in missing})
         return created
     finally:

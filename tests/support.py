@@ -134,11 +134,20 @@ class WorkerProcess:
             return self.process.wait()
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        """GET with an auditor's key unless the caller passes its own ``headers`` (``{}``: none)."""
+        """GET with an auditor's key unless the caller passes its own ``headers`` (``{}``: none).
+
+        A ``503 not_ready`` (the answer would cover no partition of the log yet: the worker has just
+        started, or its group is rebalancing) is asked again for up to 60 s, as a client should."""
         headers = kwargs.pop("headers", None)
-        return httpx.get(
-            f"{self.url}{path}", timeout=10, headers=self.reader() if headers is None else headers, **kwargs
-        )
+        headers = self.reader() if headers is None else headers
+        deadline = time.monotonic() + 60
+        while True:
+            response = httpx.get(f"{self.url}{path}", timeout=10, headers=headers, **kwargs)
+            if response.status_code != 503 or time.monotonic() > deadline:
+                return response
+            if "not_ready" not in response.text:
+                return response
+            time.sleep(0.3)
 
     def reader(self) -> dict[str, str]:
         """An auditor key's header (minted once per database): reads everything, writes nothing."""

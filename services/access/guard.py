@@ -27,7 +27,7 @@ UNGUARDED = frozenset({Policy.PUBLIC, Policy.PEER, Policy.PUBLISH})
 peers' signatures, the gate's publisher keys)."""
 
 
-NARROWED = frozenset({Policy.REP, Policy.SCOPE, Policy.FILTERED, Policy.OWNED})
+NARROWED = frozenset({Policy.REP, Policy.SCOPE, Policy.FILTERED, Policy.OWNED, Policy.TEAM})
 """Policies decided against the organisation for rep and manager keys."""
 
 

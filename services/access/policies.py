@@ -42,6 +42,9 @@ class Policy(StrEnum):
     """A list a narrowed key must filter by ``rep``, ``team`` or ``territory`` within its reach."""
     OWNED = "owned"
     """One deal or lead: seen when its rep is (decided on the answer's ``rep_id``)."""
+    TEAM = "team"
+    """One team named in the path (``{team_id}``): a manager of it (or of a team it rolls up
+    into), auditors, admins; rep keys are refused (a rep reads no team's numbers)."""
 
 
 ROLES: Mapping[Policy, tuple[Role, ...]] = {
@@ -53,6 +56,7 @@ ROLES: Mapping[Policy, tuple[Role, ...]] = {
     Policy.SCOPE: (Role.ADMIN, Role.AUDITOR, Role.MANAGER, Role.REP),
     Policy.FILTERED: (Role.ADMIN, Role.AUDITOR, Role.MANAGER, Role.REP),
     Policy.OWNED: (Role.ADMIN, Role.AUDITOR, Role.MANAGER, Role.REP),
+    Policy.TEAM: (Role.ADMIN, Role.AUDITOR, Role.MANAGER),
 }
 """The roles a policy admits at all (narrowed roles then only within their reach)."""
 
@@ -82,6 +86,9 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("GET", "/v1/leads"): Policy.FILTERED,
     ("GET", "/v1/leads/{lead_id}"): Policy.OWNED,
     ("GET", "/v1/events/{event_id}/history"): Policy.ORG,
+    ("GET", "/v1/coaching/flags"): Policy.SCOPE,
+    ("GET", "/v1/reps/{rep_id}/development"): Policy.REP,
+    ("GET", "/v1/reviews/{team_id}/{period}"): Policy.TEAM,
 }
 
 MOST_DAYS = 400
@@ -178,6 +185,11 @@ def refusal(
     if policy is Policy.OWNED:
         return None  # decided on the answer (`owned_refusal`)
     assert state is not None, "narrowed policies are decided against the organisation"
+    if policy is Policy.TEAM:
+        team_id = path.get("team_id", "")
+        if principal.role is Role.REP:
+            return f"{_reach(principal)}: a rep key reads no team's review"
+        return None if sees_team(principal, state, team_id) else f"{_reach(principal)}, not team {team_id!r}"
     if policy is Policy.REP:
         rep_id = path.get("rep_id", "")
         return None if sees_rep(principal, state, rep_id, days) else f"{_reach(principal)}, not {rep_id!r}"

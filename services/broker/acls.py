@@ -8,8 +8,9 @@ broker by ``services.broker.grants`` and printed for an external cluster by
 * the **worker** principal (``kafka_username``): everything on the topics under ``topic_prefix``
   (it creates them, the ingestor reads inbound, the relay writes the events topic, the projector
   its changelog) and under ``app_id`` (Faust's own topics), and the consumer groups under
-  ``app_id`` (Faust's group, ``<app id>-projector``). The relay runs in the worker, so "only the
-  relay writes the events topic" is "only the worker principal does": publishers cannot;
+  ``app_id`` (Faust's group, ``<app id>-ingestor``, ``<app id>-projector``). The relay runs in the
+  worker, so "only the relay writes the events topic" is "only the worker principal does":
+  publishers cannot;
 * each **publisher** principal (``kafka_publishers``): WRITE (and DESCRIBE, for metadata) on its own
   topic ``<prefix>.inbound.<principal>``, nothing else: it cannot read, join a group, write the
   events topic or another publisher's topic;

@@ -306,11 +306,16 @@ class Partials(Body):
 
 
 class Health(Body):
-    """Ready once the worker has partitions assigned and is not rebalancing."""
+    """Ready once the worker has partitions assigned, is not rebalancing, and its projector writes."""
 
     ready: bool
     assigned: list[Annotated[str, Field(pattern=r"^.+/[0-9]+$")]] = Field(
         description="Assigned partitions as `topic/partition`."
+    )
+    problems: list[str] = Field(
+        default_factory=list,
+        description="Why the worker is not ready: no partition yet, a rebalance, a projector that has"
+        " failed to write for more than 5 s (a full disk, an unreachable broker).",
     )
 
 

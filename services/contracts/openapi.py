@@ -6,9 +6,10 @@ from pydantic import BaseModel
 
 from events import EVENT_TYPES, Reason
 from services.access.policies import POLICIES, ROLES, Policy
-from services.contracts import drilldown_models, statement_models
+from services.contracts import coaching_models, drilldown_models, statement_models
 from services.contracts import models as bodies
 from services.contracts.common import API_VERSION, JSON_SCHEMA_DIALECT, Json, component_schemas, ref
+from services.contracts.openapi_coaching import coaching_paths
 from services.contracts.openapi_drilldown import drilldown_paths
 from services.contracts.openapi_parts import (
     CONTRACTS_TAG,
@@ -51,6 +52,9 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     drilldown_models.DealDetail,
     drilldown_models.LeadDetail,
     drilldown_models.EventHistory,
+    coaching_models.Flags,
+    coaching_models.Development,
+    coaching_models.Review,
 )
 
 
@@ -82,7 +86,14 @@ def openapi_document(settings: Settings) -> Json:
         "servers": [{"url": "/", "description": "The worker serving this document."}],
         "tags": [{"name": tag} for tag in (INGESTION_TAG, QUERIES_TAG, OPERATIONS_TAG, CONTRACTS_TAG)],
         "paths": with_access(
-            {**ingestion_paths(settings), **query_paths(), **drilldown_paths(), **contract_paths()}, settings
+            {
+                **ingestion_paths(settings),
+                **query_paths(),
+                **coaching_paths(),
+                **drilldown_paths(),
+                **contract_paths(),
+            },
+            settings,
         ),
         "components": {"schemas": schemas, "securitySchemes": security},
     }
@@ -116,7 +127,7 @@ def with_access(paths: Json, settings: Settings) -> Json:
     return paths
 
 
-GUARDED = frozenset({Policy.ORG, Policy.REP, Policy.SCOPE, Policy.FILTERED, Policy.OWNED})
+GUARDED = frozenset({Policy.ORG, Policy.REP, Policy.SCOPE, Policy.FILTERED, Policy.OWNED, Policy.TEAM})
 FORBIDDEN = {
     Policy.ORG: "the answer covers the whole organisation; only auditor and admin keys read it.",
     Policy.REP: "the key does not see this rep (a rep key sees itself, a manager key the reps of its "
@@ -125,6 +136,8 @@ FORBIDDEN = {
     "in their reach; `scope=org` needs an auditor or admin key).",
     Policy.FILTERED: "rep and manager keys filter the list by a rep, team or territory in their reach.",
     Policy.OWNED: "the key does not see the rep this belongs to.",
+    Policy.TEAM: "the key does not see this team (a manager key sees the teams it manages and those "
+    "rolling up into them; rep keys read no team's review).",
 }
 
 

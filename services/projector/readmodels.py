@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from events.envelope import Envelope
-from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections import development, funnel, kpi_fold, org, pipeline, rep_activity
 from projections.incentives import ledger
 from projections.positions import Positioned
 from sales.process import ProcessConfig
@@ -120,6 +120,13 @@ def read_models(process: ProcessConfig, timezone: str) -> tuple[ReadModel, ...]:
             lambda _key: None,
             kpi_codec.encode_partial,
             kpi_codec.decode_partial,
+        ),
+        ReadModel(
+            "development",
+            single(development.key_of, development.evolve),
+            lambda _key: development.Development(),
+            lambda state: state.to_dict(),
+            lambda _key, data: development.Development.from_dict(data),
         ),
         ReadModel(
             "incentives",

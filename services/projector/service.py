@@ -22,7 +22,7 @@ position no later than its state and skips what it already folded.
 Partitions are shared by the consumer group ``<app id>-projector``; on assignment a worker
 restores the partition's partials from its local store plus the changelog beyond it (everything,
 if the local state is gone), then seeks the log to the recovered position. The Faust app hosts
-this service (start, stop, web, metrics); the inbound agent stays a Faust agent.
+this service (start, stop, web, metrics), as it hosts the inbound ingestor (`services.ingestor.consumer`).
 """
 
 from __future__ import annotations
@@ -83,6 +83,23 @@ class Projector:
         self._times: list[float] = []
         self._written_at = time.monotonic()
 
+    # --- what health sees ---------------------------------------------------------------------
+
+    failing: tuple[float, str] | None = None
+    """Since when (monotonic) and why the projector has been failing to fold or write, or None."""
+
+    def _failing(self, why: str) -> None:
+        since = self.failing[0] if self.failing is not None else time.monotonic()
+        self.failing = (since, why)
+
+    def problem(self, grace: float = 5.0) -> str | None:
+        """Why the projector is not keeping its read models up to date, once that has lasted
+        ``grace`` seconds (a single retried write is not a problem), or None."""
+        failing = self.failing
+        if failing is None or time.monotonic() - failing[0] < grace:
+            return None
+        return f"{failing[1]} (for {time.monotonic() - failing[0]:.0f} s)"
+
     # --- what queries see --------------------------------------------------------------------
 
     def owned(self) -> set[int]:
@@ -125,7 +142,8 @@ class Projector:
                     await self._step()
                 except asyncio.CancelledError:
                     raise
-                except Exception:  # never stop projecting quietly while the worker looks healthy
+                except Exception as error:  # never stop projecting quietly while the worker looks healthy
+                    self._failing(f"projector step failed: {error!r}")
                     log.exception("projector step failed; retrying in 1 s")
                     await asyncio.sleep(1.0)
         finally:
@@ -269,10 +287,12 @@ class Projector:
                         last = metadata.offset + count - 1
                     if last is not None:
                         projection.written(last)
+                self.failing = None
                 break
             except asyncio.CancelledError:
                 raise
-            except Exception:  # the broker is unreachable: keep the batch, try again
+            except Exception as error:  # the broker unreachable, a full disk: keep the batch, try again
+                self._failing(f"writing the projection failed: {error!r}")
                 log.exception("writing the projection changelog failed; retrying in %.1fs", delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)

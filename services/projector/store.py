@@ -13,6 +13,7 @@ decoded-partials cache, whatever the number of open deals.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -21,6 +22,8 @@ from typing import Protocol
 from rocksdict import DbClosedError, Options, Rdict, WriteBatch
 
 from services.db import private_dir
+
+log = logging.getLogger(__name__)
 
 CHANGELOG_OFFSET = b"\x00changelog-offset"
 """Reserved key (never a partial: partial keys start with a read-model name) of the store's offset."""
@@ -131,13 +134,33 @@ class RocksStore:
         return self.items  # a RocksDB iterator reads a consistent view, from any thread
 
     def write(self, items: Mapping[bytes, bytes], changelog_offset: int) -> None:
-        batch = WriteBatch(raw_mode=True)
-        for key, value in items.items():
-            batch.put(key, value)
+        """One atomic batch. A failed write (a full disk) leaves RocksDB refusing every later write
+        even once space is freed, until the database is reopened: so a failure reopens it and tries
+        once more; if that fails too the error goes up, and the projector retries the whole batch
+        later (its records are on the changelog already: nothing is lost)."""
         offset = max(self._offset, changelog_offset)
-        batch.put(CHANGELOG_OFFSET, str(offset).encode())
-        self._db.write(batch)
+
+        def batch() -> WriteBatch:  # a batch is consumed by a write, failed or not
+            made = WriteBatch(raw_mode=True)
+            for key, value in items.items():
+                made.put(key, value)
+            made.put(CHANGELOG_OFFSET, str(offset).encode())
+            return made
+
+        try:
+            self._db.write(batch())
+        except Exception as error:
+            log.warning("RocksDB write to %s failed (%s): reopening it", self.path, error)
+            self._reopen()
+            self._db.write(batch())
         self._offset = offset
+
+    def _reopen(self) -> None:
+        try:
+            self._db.close()
+        except Exception as error:  # closing a database in a failed state may fail too
+            log.warning("closing %s failed (%s)", self.path, error)
+        self._db = Rdict(str(self.path), options=_options())
 
     def close(self) -> None:
         self._db.close()

@@ -29,10 +29,10 @@ from typing import Any
 
 from events import Envelope
 from events.parse import parse_document
-from services.simulator.config import SimConfig
+from services.simulator.config import SimConfig, WeakSpot
 from services.simulator.history import history
 
-__all__ = ["SimConfig", "simulate", "simulate_envelopes"]
+__all__ = ["SimConfig", "WeakSpot", "simulate", "simulate_envelopes"]
 
 
 def simulate(
@@ -44,14 +44,16 @@ def simulate(
     weeks: int = 52,
     mean_deal: int | Decimal = 25_000,
     currency: str = "EUR",
+    weak_spot: WeakSpot | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The history as CloudEvents documents (structured mode, JSON-ready dicts), in time order.
 
     ``reps`` sellers (plus a manager per team of about seven and a head of sales) work ``leads``
     leads captured over ``weeks`` weeks from ``start``; the history ends ``weeks`` after ``start``.
-    Deal sizes are log-normal around ``mean_deal`` in ``currency``.
+    Deal sizes are log-normal around ``mean_deal`` in ``currency``. ``weak_spot`` seeds one rep
+    weak at one stage until a coaching session on it (`WeakSpot`, docs/coaching.md).
     """
-    cfg = SimConfig(seed, reps, leads, start, weeks, Decimal(mean_deal), currency)
+    cfg = SimConfig(seed, reps, leads, start, weeks, Decimal(mean_deal), currency, weak_spot)
     for draft in history(cfg):
         yield draft.document()
 
@@ -65,8 +67,11 @@ def simulate_envelopes(
     weeks: int = 52,
     mean_deal: int | Decimal = 25_000,
     currency: str = "EUR",
+    weak_spot: WeakSpot | None = None,
 ) -> Iterator[Envelope]:
     """The same history parsed through the gate (`events.parse.parse_document`)."""
-    documents = simulate(seed, reps, leads, start, weeks=weeks, mean_deal=mean_deal, currency=currency)
+    documents = simulate(
+        seed, reps, leads, start, weeks=weeks, mean_deal=mean_deal, currency=currency, weak_spot=weak_spot
+    )
     for document in documents:
         yield parse_document(document)

@@ -17,6 +17,27 @@ from services.simulator.clock import on_or_after
 
 
 @dataclass(frozen=True, slots=True)
+class WeakSpot:
+    """A rep seeded to be weak at one stage until a coaching session on it (docs/coaching.md).
+
+    Until ``coached_on`` the rep's deals leave ``stage`` forward with chance ``advance`` instead of
+    the usual `ADVANCE` rate; from that day they convert as everybody does. A coaching session
+    focused on ``focus`` is held with the rep on ``coached_on``. Each lead's story draws from its
+    own random stream and the seeding makes the same draw, so only the stories of the leads whose
+    deals the rep lost at that stage change (their later events end)."""
+
+    rep_id: str
+    stage: str
+    advance: float
+    coached_on: date
+    focus: str
+
+    def __post_init__(self) -> None:
+        if self.stage not in ADVANCE or not 0 <= self.advance <= 1:
+            raise ValueError(f"a weak spot needs a stage of {', '.join(ADVANCE)} and 0 <= advance <= 1")
+
+
+@dataclass(frozen=True, slots=True)
 class SimConfig:
     """One simulation: ``leads`` captured over ``weeks`` by ``reps`` sellers, from ``start``.
 
@@ -31,6 +52,7 @@ class SimConfig:
     weeks: int = 52
     mean_deal: Decimal = Decimal(25_000)
     currency: str = "EUR"
+    weak_spot: WeakSpot | None = None
 
     def __post_init__(self) -> None:
         if self.reps < 1 or self.leads < 0 or self.weeks < 1 or self.mean_deal <= 0:

@@ -51,7 +51,17 @@ def _wait(thread: LeadThread) -> None:
 
 
 def _advances(thread: LeadThread) -> bool:
-    return thread.story.chance(ADVANCE[thread.stage])
+    return thread.story.chance(advance_chance(thread))
+
+
+def advance_chance(thread: LeadThread) -> float:
+    """The chance the deal leaves its stage forward: the seeded weak rep's lower rate at their
+    weak stage until they are coached (`config.WeakSpot`), else the usual rate."""
+    spot = thread.cfg.weak_spot
+    weak = spot is not None and thread.stage == spot.stage and thread.story.at.date() < spot.coached_on
+    if weak and spot is not None and thread.rep() == spot.rep_id:
+        return spot.advance
+    return ADVANCE[thread.stage]
 
 
 def _move(thread: LeadThread, to_stage: str) -> Iterator[Draft]:

@@ -49,6 +49,8 @@ def org_events(cfg: SimConfig, org: Org) -> Iterator[Draft]:
     for rep in org.reps.values():
         _training(t, rep)
         _coaching(t, rep)
+    if cfg.weak_spot is not None:
+        _weak_spot_coached(t)
     return t.drafts()
 
 
@@ -146,6 +148,17 @@ def _module(t: OrgTimeline, rep: Rep, day: date, module: str) -> None:
     data: Data = {"rep_id": rep.rep_id, "module_id": module, "module_name": names.TRAINING_MODULES[module]}
     data |= {"score_percent": score, "passed": score >= 70}
     t.add(t.working_time(day, t.org.tz_of(rep, day)), "TrainingCompleted", LMS, rep.rep_id, data)
+
+
+def _weak_spot_coached(t: OrgTimeline) -> None:
+    """The seeded weak rep's coaching session on their weak stage, by their team's manager."""
+    spot = t.cfg.weak_spot
+    assert spot is not None
+    rep = t.org.reps[spot.rep_id]
+    data: Data = {"rep_id": rep.rep_id, "coach_id": t.org.team(rep.team_on(spot.coached_on)).manager_id}
+    data |= {"focus_area": spot.focus, "duration_seconds": 3600}
+    at = t.working_time(spot.coached_on, t.org.tz_of(rep, spot.coached_on))
+    t.add(at, "CoachingSessionHeld", LMS, rep.rep_id, data)
 
 
 def _coaching(t: OrgTimeline, rep: Rep) -> None:

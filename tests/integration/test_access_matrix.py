@@ -215,6 +215,7 @@ def requests_for(method: str, path: str, policy: str, world: World) -> list[Requ
             .replace("{lead_id}", ids["lead"])
             .replace("{event_id}", world.event_id)
             .replace("{event_type}", "CallLogged")
+            .replace("{team_id}", ids["team"])
         )
         body = None
         if path == "/v1/events":
@@ -251,6 +252,8 @@ def expected(key: Key, policy: str, request: Request) -> int | None:
         return 403
     if key.role is Role.REP and (request.query.get("scope") == "team" or "team" in request.query):
         return 403  # a rep reads no team's numbers
+    if key.role is Role.REP and policy == "team":
+        return 403  # nor a team's review
     return None if request.in_reach else 403
 
 

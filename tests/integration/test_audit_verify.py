@@ -268,7 +268,7 @@ def test_a_replay_of_the_store_gives_the_states_a_replay_of_the_log_gives(
         assert done.returncode == 0, done.stdout + done.stderr
         assert f"replayed {LEADS * PER_LEAD} events (0 skipped" in done.stdout
         outs[source] = out
-    for name in ("rep-activity", "pipeline", "funnel", "org", "kpis", "incentives"):
+    for name in ("rep-activity", "pipeline", "funnel", "org", "kpis", "development", "incentives"):
         states = [
             {
                 (p, key): state

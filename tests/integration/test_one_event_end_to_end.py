@@ -35,6 +35,9 @@ def test_call_posted_over_http_reaches_the_read_model(worker: WorkerProcess) -> 
         "leads_captured": 0,
         "partitions_covered": 4,
         "partitions_total": 4,
+        "as_of": None,
+        "known_at": None,
+        "state": "live",
     }
 
 

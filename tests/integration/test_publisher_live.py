@@ -77,6 +77,9 @@ def test_publisher_sends_each_fact_once_however_often_it_is_published(worker: Wo
         "leads_captured": 0,
         "partitions_covered": 4,
         "partitions_total": 4,
+        "as_of": None,
+        "known_at": None,
+        "state": "live",
     }
 
 

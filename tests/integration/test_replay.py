@@ -97,7 +97,10 @@ def test_replay_is_deterministic_equals_the_live_read_models_and_compare_catches
             assert "ev/s" in run.stderr or "ev]" in run.stderr  # tqdm's progress
         names = sorted(p.name for p in first.iterdir())
         assert names == sorted(
-            [f"{m}.json" for m in ("rep-activity", "pipeline", "funnel", "org", "kpis", "incentives")]
+            [
+                f"{m}.json"
+                for m in ("rep-activity", "pipeline", "funnel", "org", "kpis", "development", "incentives")
+            ]
             + ["replay.json"]
         )
         for name in names:

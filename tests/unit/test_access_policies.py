@@ -65,6 +65,16 @@ def test_a_manager_sees_teams_rolling_up_into_theirs_and_their_reps_and_territor
     assert decide(MGR_2, Policy.REP, {"rep_id": "rep-d"}, {}) is not None
 
 
+def test_a_team_review_is_its_managers_and_their_managers_never_a_reps() -> None:
+    review = {"team_id": "team-1a", "period": "2026-Q1"}
+    assert decide(MGR_1, Policy.TEAM, review, {}) is None  # team-1a rolls up into mgr-1's team-1
+    assert decide(MGR_1, Policy.TEAM, {"team_id": "team-1", "period": "2026-Q1"}, {}) is None
+    assert decide(MGR_1, Policy.TEAM, {"team_id": "team-2", "period": "2026-Q1"}, {}) is not None
+    assert decide(MGR_2, Policy.TEAM, review, {}) is not None
+    assert decide(REP_A, Policy.TEAM, {"team_id": "team-1", "period": "2026-Q1"}, {}) is not None
+    assert decide(Principal("k6", Role.ADMIN), Policy.TEAM, review, {}) is None
+
+
 def test_a_rep_sees_only_themselves_and_the_territories_they_own() -> None:
     assert decide(REP_A, Policy.REP, {"rep_id": "rep-a", "period": "2026-Q1"}, {}) is None
     assert decide(REP_A, Policy.REP, {"rep_id": "rep-b", "period": "2026-Q1"}, {}) is not None
@@ -91,10 +101,12 @@ def test_a_deal_or_lead_is_seen_when_its_rep_is() -> None:
     assert owned_refusal(AUDITOR, STATE, {"lead": {"lead_id": "l", "rep_id": None}}, days) is None
 
 
-@pytest.mark.parametrize("policy", [Policy.ORG, Policy.REP, Policy.SCOPE, Policy.FILTERED, Policy.OWNED])
+@pytest.mark.parametrize(
+    "policy", [Policy.ORG, Policy.REP, Policy.SCOPE, Policy.FILTERED, Policy.OWNED, Policy.TEAM]
+)
 def test_a_publisher_reads_nothing_and_an_auditor_everything(policy: Policy) -> None:
-    assert decide(PUBLISHER, policy, {"rep_id": "rep-a"}, {"rep": "rep-a"}) is not None
-    assert decide(AUDITOR, policy, {"rep_id": "rep-b"}, {}) is None
+    assert decide(PUBLISHER, policy, {"rep_id": "rep-a", "team_id": "team-1"}, {"rep": "rep-a"}) is not None
+    assert decide(AUDITOR, policy, {"rep_id": "rep-b", "team_id": "team-2"}, {}) is None
     assert decide(REP_A, Policy.ORG, {}, {}) is not None and decide(MGR_1, Policy.ORG, {}, {}) is not None
 
 

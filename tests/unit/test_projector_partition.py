@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from events import Envelope, parse_event, serialize_event
-from projections import funnel, kpi_fold, org, pipeline, rep_activity
+from projections import development, funnel, kpi_fold, org, pipeline, rep_activity
 from projections.incentives import ledger
 from sales.process import default_process
 from services.projector.partition import POSITION, PartitionProjection, split_storage_key
@@ -63,6 +63,7 @@ def expected() -> dict[str, dict[str, Any]]:
         "funnel": funnel.fold(HISTORY, PROCESS),
         "org": {"org": org.fold(HISTORY)},
         "kpis": dict(kpi_fold.fold(HISTORY, TZ).partials),
+        "development": {f"rep:{rep}": state for rep, state in development.fold(HISTORY).items()},
         "incentives": ledger.fold(HISTORY),
     }
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import tracemalloc
+from collections.abc import Iterator
 from pathlib import Path
 
 import orjson
@@ -77,3 +80,44 @@ def test_issue_15_reading_a_store_closed_by_a_revocation_says_so_instead_of_a_ro
     store.close()
     with pytest.raises(StoreClosed):
         list(store.reader()(b"k"))
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB file system of its own (tmpfs), filled and freed by the test: a real full disk."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def fill(disk: Path) -> Path:
+    filler = disk / "filler"
+    with filler.open("wb") as out:
+        try:
+            while True:
+                out.write(b"x" * 65536)
+                out.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def test_issue_15_a_store_that_hit_a_full_disk_writes_again_once_space_is_freed(small_disk: Path) -> None:
+    """RocksDB refuses every write after one failed for want of space, even once space is freed,
+    until it is reopened: the wedged projector of the fault campaign. The store reopens it."""
+    store = RocksStore(small_disk / "p0")
+    store.write({b"before": b"v"}, 1)
+    filler = fill(small_disk)
+    with pytest.raises(Exception, match="No space left"):
+        store.write({b"during": os.urandom(256 * 1024)}, 2)
+    filler.unlink()  # the operator frees space
+    store.write({b"after": b"v"}, 3)
+    assert (store.get(b"before"), store.get(b"after"), store.changelog_offset) == (b"v", b"v", 3)
+    store.close()
+    reopened = RocksStore(small_disk / "p0")
+    assert reopened.get(b"after") == b"v" and reopened.changelog_offset == 3
+    reopened.close()

@@ -16,7 +16,7 @@ import pytest
 from events import EVENT_TYPES, parse_event
 from sales.process import load_process
 from services.settings import Settings
-from services.simulator import SimConfig, simulate, simulate_envelopes
+from services.simulator import SimConfig, WeakSpot, simulate, simulate_envelopes
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
 from services.writemodel.outcomes import Outcome
@@ -176,3 +176,19 @@ def test_customers_renew_expand_and_some_churn() -> None:
     types = Counter(doc["type"] for doc in documents(seed=3, reps=40, leads=1500, weeks=78))
     assert types["CustomerRenewed"] > types["CustomerChurned"] > 0
     assert types["FollowUpDone"] >= types["DealWon"]
+
+
+def test_a_weak_spot_changes_only_the_stories_of_the_weak_reps_deals_and_adds_their_coaching() -> None:
+    spot = WeakSpot("rep-005", "needs_assessed", 0.2, date(2026, 7, 1), "needs_assessment")
+    plain = list(simulate(21, reps=24, leads=400, start=START, weeks=30))
+    seeded = list(simulate(21, reps=24, leads=400, start=START, weeks=30, weak_spot=spot))
+
+    def content(document: dict[str, Any]) -> str:
+        return json.dumps({k: v for k, v in document.items() if k != "id"}, sort_keys=True)
+
+    before = {content(d) for d in plain}
+    added = [d for d in seeded if content(d) not in before]
+    assert {d["data"].get("rep_id") for d in added} == {"rep-005"}
+    assert {d["type"] for d in added} == {"DealLost", "CoachingSessionHeld"}
+    assert [d["time"][:10] for d in added if d["type"] == "CoachingSessionHeld"] == ["2026-07-01"]
+    assert all(d["time"] < "2026-07-01" or d["type"] == "CoachingSessionHeld" for d in added)
