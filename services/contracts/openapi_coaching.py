@@ -6,10 +6,10 @@ from services.contracts.common import Json
 from services.contracts.openapi_parts import (
     QUERIES_TAG,
     get,
-    json_content,
     path_parameter,
     query_parameter,
     response,
+    response_or_text,
 )
 from services.contracts.openapi_queries import PERIOD_PARAMETER
 
@@ -47,13 +47,11 @@ def coaching_paths() -> Json:
             QUERIES_TAG,
             "A team's review of a period: objectives, KPIs, flags raised and cleared, coaching done",
             {
-                "200": {
-                    "description": "The review (Markdown with `Accept: text/markdown` or `format=markdown`).",
-                    "content": {
-                        **json_content({"$ref": "#/components/schemas/Review"}),
-                        "text/markdown": {"schema": {"type": "string"}},
-                    },
-                },
+                "200": response_or_text(
+                    "The review (Markdown with `Accept: text/markdown` or `format=markdown`).",
+                    "Review",
+                    "text/markdown",
+                ),
                 "400": response("A bad parameter.", "BadQuery"),
             },
             parameters=[

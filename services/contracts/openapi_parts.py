@@ -18,6 +18,15 @@ def response(description: str, model: str | None = None, schema: Json | None = N
     return {"description": description, **({"content": json_content(body)} if body is not None else {})}
 
 
+def response_or_text(description: str, model: str, media_type: str) -> Json:
+    """A response in JSON (``model``) or, asked by ``Accept`` or ``format``, as ``media_type`` text
+    (a statement's CSV, a review's Markdown)."""
+    return {
+        "description": description,
+        "content": {**json_content(ref(model)), media_type: {"schema": {"type": "string"}}},
+    }
+
+
 def get(operation_id: str, tag: str, summary: str, responses: Json, **extra: Any) -> Json:
     return {
         "get": {

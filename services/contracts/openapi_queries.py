@@ -11,6 +11,7 @@ from services.contracts.openapi_parts import (
     path_parameter,
     query_parameter,
     response,
+    response_or_text,
 )
 
 GROUP_BY = ("stage", "rep", "team", "territory")
@@ -149,13 +150,9 @@ def query_paths() -> Json:
             QUERIES_TAG,
             "A rep's commission statement: every line with its rule, plan version and events",
             {
-                "200": {
-                    "description": "The statement (CSV with `Accept: text/csv` or `format=csv`).",
-                    "content": {
-                        **json_content({"$ref": "#/components/schemas/RepStatement"}),
-                        "text/csv": {"schema": {"type": "string"}},
-                    },
-                },
+                "200": response_or_text(
+                    "The statement (CSV with `Accept: text/csv` or `format=csv`).", "RepStatement", "text/csv"
+                ),
                 "400": response("A bad parameter.", "BadQuery"),
             },
             parameters=[
