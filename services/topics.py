@@ -134,8 +134,8 @@ def _raise_topic_errors(topic_errors: list[tuple]) -> list[str]:  # type: ignore
     return created
 
 
-AUTHORIZATION_RETRIES = 20
-"""Attempts while the broker still refuses a creation it was just granted (0.25 s apart)."""
+AUTHORIZATION_RETRIES = 40
+"""Attempts while the broker still refuses a creation it was just granted (0.25 s apart: 10 s)."""
 
 
 async def _create(admin: AIOKafkaAdminClient, missing: list[TopicSpec]) -> list[str]:
