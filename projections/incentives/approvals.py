@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from events.incentives import PayoutApprovedData
@@ -41,6 +41,10 @@ class Approval:
     last: date
     recorded: str
     event_id: str
+
+    @property
+    def recorded_at(self) -> datetime:
+        return datetime.fromisoformat(self.recorded)
 
 
 def approvals_of(ledger: Mapping[str, Entries], rep_id: str) -> list[Approval]:
@@ -101,7 +105,8 @@ def final_statement(
     first, last = period_days(period)
     mine = [a for a in approvals if (a.first, a.last) == (first, last)]
     if mine:
-        return final_statement(known_before(ledger, mine[0]), tz, rep_id, period, context=context)
+        frozen = context.known_at(mine[0].recorded_at)
+        return final_statement(known_before(ledger, mine[0]), tz, rep_id, period, context=frozen)
     corrections = _corrections(ledger, tz, approvals, period, context) if approvals else []
     balance = opening_balance(book, rep_id, period, context)
     return rep_statement(book, rep_id, period, corrections, context=context, draw_balance=balance)
@@ -120,7 +125,8 @@ def _corrections(
             continue
         between = [a for a in same_kind if a.period is not None and corrected <= a.period < period]
         latest = max(between, key=lambda a: (a.recorded, a.event_id))
-        before = _unfrozen(known_before(ledger, latest), tz, latest.rep_id, corrected, context)
+        then = context.known_at(latest.recorded_at)
+        before = _unfrozen(known_before(ledger, latest), tz, latest.rep_id, corrected, then)
         now = _unfrozen(ledger, tz, latest.rep_id, corrected, context)
         for currency in sorted(before.keys() | now.keys()):
             delta = now.get(currency, ZERO) - before.get(currency, ZERO)

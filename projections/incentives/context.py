@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from projections import org
 from projections.incentives.readings import bonus_report
@@ -42,6 +42,9 @@ class Context:
         default_factory=dict, compare=False, repr=False
     )
     """Answers already looked up: a payout run asks about the same reps and days many times."""
+    known_then: Callable[[datetime], Context] | None = field(default=None, compare=False, repr=False)
+    """This context as the system knew it at a recorded time (None: it cannot travel, and reads
+    the same then as now): set by `context_of` when it reads a KPI book."""
 
     @property
     def knows_organisation(self) -> bool:
@@ -62,6 +65,12 @@ class Context:
         if (rep_id, day) not in self._territories:
             self._territories[rep_id, day] = org.territories_of(self.organisation, rep_id, day)
         return self._territories[rep_id, day]
+
+    def known_at(self, recorded: datetime) -> Context:
+        """The context as known at ``recorded``: an approved period is frozen with the KPI
+        readings the system had when it was approved, so a late fact changes the period as known
+        now (and lands on the next open one as a correction) but never the approved statement."""
+        return self if self.known_then is None else self.known_then(recorded)
 
     def report(self, rep_id: str, period: str) -> KpiReport | None:
         """``rep_id``'s KPI report for ``period``, or None when the KPIs are not known."""
@@ -102,7 +111,14 @@ def context_of(
             prepared = one_rep[rep_id] = prepare_for_rep(kpis, process, rep_id)
         return bonus_report(prepared, Scope("rep", rep_id), period, membership, wanted)
 
-    return Context(organisation, reports)
+    earlier: dict[datetime, Context] = {}
+
+    def known_then(recorded: datetime) -> Context:
+        if recorded not in earlier:  # a period's corrections ask about the same approvals again
+            earlier[recorded] = context_of(organisation, kpis.known_at(recorded), process)
+        return earlier[recorded]
+
+    return Context(organisation, reports, known_then=known_then)
 
 
 def membership_in(organisation: org.OrgState) -> Membership:

@@ -6,9 +6,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from events import Envelope
+from projections import kpi_fold, org
 from projections.incentives import ledger
 from projections.incentives.approvals import final_statement
+from projections.incentives.context import context_of
 from projections.incentives.restated import restated
+from sales.process import load_process
 from tests.samples import sample_event
 from tests.unit.test_incentive_statements import TZ, assigned, churned, marginal, plan, won
 
@@ -110,3 +113,44 @@ def test_an_approved_period_is_shown_as_approved_beside_as_known_now_with_the_li
 def test_a_period_never_approved_has_no_approved_side_and_no_differences() -> None:
     result = restated(ledger.fold([*BASE, LATE]), TZ, "rep-ada", "2026-07")
     assert result.approval is None and result.approved is None and result.differences == ()
+
+
+def test_an_approved_periods_kpi_bonus_reads_the_kpis_as_known_when_it_was_approved() -> None:
+    """A KPI bonus earned only through a win recorded after the approval is not in the approved
+    statement (it was not earned as the system knew it then); the period as known now has it."""
+    two_wins = {
+        "kind": "kpi_bonus",
+        "rule_id": "two-wins",
+        "kpi": "deals_won",
+        "threshold": "2",
+        "bonus": "1000.00",
+    }
+    onboarded = sample_event(
+        "RepOnboarded", "2026-01-05T09:00:00Z", "on-ada", rep_id="rep-ada", team_id="team-emea"
+    )
+    approval = sample_event(
+        "PayoutApproved",
+        "2026-10-01T09:00:00Z",
+        "approve-2026-Q3",
+        payout_id="payout-2026-Q3",
+        rep_id="rep-ada",
+        period={"kind": "quarter", "start": "2026-07-01", "end": "2026-09-30"},
+        amount={"amount": "100.00", "currency": "EUR"},
+    )
+    events = [
+        recorded(onboarded, "2026-01-05T09:00:00+00:00"),
+        recorded(
+            plan(1, "2026-01-01", None, marginal("base", ("0", "10")), two_wins), "2026-01-02T09:00:00+00:00"
+        ),
+        recorded(assigned("rep-ada"), "2026-01-02T09:00:00+00:00"),
+        recorded(won("deal-1", "1000.00", "2026-08-03T10:00:00Z"), "2026-08-03T10:00:01+00:00"),
+        recorded(approval, "2026-10-01T09:00:00+00:00"),
+        recorded(won("deal-2", "1000.00", "2026-08-04T10:00:00Z"), "2026-10-05T09:00:00+00:00"),
+    ]
+    context = context_of(org.fold(events), kpi_fold.fold(events, TZ), load_process(None))
+    result = restated(ledger.fold(events), TZ, "rep-ada", "2026-Q3", context)
+    assert result.approved is not None and result.approved.totals() == {"EUR": Decimal("100.00")}
+    assert result.now.totals() == {"EUR": Decimal("1200.00")}  # two wins' commission and the bonus
+    assert {(d.kind, d.rule_id) for d in result.differences} >= {("kpi_bonus", "two-wins")}
+    frozen = final_statement(ledger.fold(events), TZ, "rep-ada", "2026-Q3", context=context)
+    assert frozen.totals() == {"EUR": Decimal("100.00")}
