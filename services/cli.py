@@ -225,6 +225,8 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                     workers=workers,
                 )
             )
+        if args.into is not None:
+            _into(args, settings, replayed)
     except (ValueError, LogError, SourceError) as error:
         print(f"replay: {error}", file=sys.stderr)
         return 2
@@ -232,6 +234,48 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         for path in write(args.out, replayed):
             print(f"wrote {path}")
     print(replayed.describe())
+    return 0
+
+
+def _into(args: argparse.Namespace, settings: Settings, replayed: Any) -> None:
+    """Write the replay as namespace ``--into`` (and with ``--switch`` make it the live one)."""
+    from services.projector.namespaces import write_pointer
+    from services.replay.into import write_namespace
+
+    if args.model or args.source != "kafka" or args.topic:
+        raise ValueError(
+            "--into takes a whole replay of the canonical log: no --model, --topic or --source store"
+        )
+    written = asyncio.run(write_namespace(settings, args.into, replayed.rebuild))
+    print(f"wrote {written} records into namespace {args.into!r}")
+    if args.switch:
+        pointer = asyncio.run(write_pointer(settings, args.into, "salesledger replay --switch"))
+        print(f"namespace {pointer.namespace!r} is live from {pointer.switched_at}: the workers follow it")
+
+
+def cmd_readmodels(args: argparse.Namespace, settings: Settings) -> int:
+    """Show the live read-model namespace, or switch every worker to another one."""
+    import json
+
+    from services.projector.namespaces import NamespaceError, read_pointer, write_pointer
+
+    try:
+        if args.action == "switch":
+            pointer = asyncio.run(write_pointer(settings, args.namespace, "salesledger readmodels switch"))
+        else:
+            pointer = asyncio.run(read_pointer(settings))
+    except NamespaceError as error:
+        print(f"readmodels: {error}", file=sys.stderr)
+        return 2
+    print(
+        json.dumps(
+            {
+                "namespace": pointer.namespace or "default",
+                "switched_at": pointer.switched_at,
+                "by": pointer.by,
+            }
+        )
+    )
     return 0
 
 
@@ -471,7 +515,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="processes folding the partitions in parallel (default: the CPUs, at most 4; 1: this process)",
     )
+    replay.add_argument("--into", help="write the rebuilt read models as this new namespace (docs/audit.md)")
+    replay.add_argument("--switch", action="store_true", help="with --into: then make it the live namespace")
     replay.set_defaults(handler=cmd_replay)
+
+    readmodels = sub.add_parser("readmodels", help="which read-model namespace the workers answer from")
+    readmodels.add_argument("action", choices=["show", "switch"])
+    readmodels.add_argument("namespace", nargs="?", default="default", help="with switch: the namespace")
+    readmodels.set_defaults(handler=cmd_readmodels)
 
     config = sub.add_parser("config", help="print every setting: variable, default, effective value")
     config.set_defaults(handler=cmd_config)

@@ -168,13 +168,14 @@ async def _wait_visible(admin: AIOKafkaAdminClient, names: set[str]) -> None:
         await asyncio.sleep(0.1)
 
 
-async def ensure_topics(settings: Settings) -> list[str]:
-    """Create the topics of ``topic_specs`` that do not exist yet; return the names created.
+async def ensure_topics(settings: Settings, specs: list[TopicSpec] | None = None) -> list[str]:
+    """Create the topics of ``specs`` (default: `topic_specs`) that do not exist yet; return the
+    names created.
 
     Idempotent: existing topics are left exactly as they are (their configs are not altered),
     and a topic created concurrently by someone else counts as existing.
     """
-    specs = topic_specs(settings)
+    specs = topic_specs(settings) if specs is None else specs
     admin = _admin(settings)
     await admin.start()
     try:

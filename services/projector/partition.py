@@ -13,17 +13,29 @@ Exactly once in effect: each partial carries the offset of the last event folded
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
+from events import Rejection
 from events.envelope import Envelope
+from events.parse import parse_logged_event
 from projections.positions import Positioned
 from services.projector.readmodels import ReadModel
 from services.projector.store import PartitionStore
 
 POSITION = b"\x00position"
 """Reserved store and changelog key: the next source offset to fold (never a partial's key)."""
+
+
+class Logged(Protocol):
+    """What is read of one log record: its offset and value (aiokafka's `ConsumerRecord` fits)."""
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def value(self) -> bytes | None: ...
 
 
 def storage_key(model: str, key: str) -> bytes:
@@ -90,6 +102,28 @@ class PartitionProjection:
         dirty.update(updates)
         self.outcomes.update(outcomes)
         self.position = offset + 1
+
+    def fold_logged(self, records: Iterable[Logged]) -> tuple[int, Counter[str]]:
+        """Fold records read back from the log (offsets ascending; those before `position` are
+        passed over), skipping what cannot be parsed or folded as the live projector does; the
+        skipped by reason. For folds whose unfoldable records the live projector has already
+        dead-lettered: a replay, and a namespace catching up before it goes live. Returns the
+        records taken (folded or skipped) and the skipped by reason."""
+        skipped: Counter[str] = Counter()
+        fold, taken = self.fold, 0
+        for record in records:
+            if record.offset < self.position:
+                continue
+            taken += 1
+            try:
+                fold(record.offset, parse_logged_event(record.value or b""))
+            except Rejection as rejection:
+                self.skip(record.offset)
+                skipped[rejection.reason.value] += 1
+            except Exception:
+                self.skip(record.offset)
+                skipped["internal_error"] += 1
+        return taken, skipped
 
     def skip(self, offset: int) -> None:
         """Move past an event that cannot be folded (it went to the dead-letter topic)."""

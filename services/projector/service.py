@@ -31,7 +31,7 @@ import asyncio
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
@@ -43,10 +43,14 @@ from services.deadletter import reason_headers
 from services.kafka_access import aiokafka_options
 from services.metrics import CONSUMER_LAG, DEADLETTERED, PROJECTED, PROJECTION_LATENCY
 from services.projector.assignor import DirectoryAssignor
+from services.projector.namespaces import DEFAULT, PointerReader, changelog_topic, pointer_spec
 from services.projector.partition import PartitionProjection
 from services.projector.readmodels import ReadModel
+from services.projector.recovery import restore
 from services.projector.store import StoreClosed, StoreFactory, store_factory
+from services.projector.switch import Switch
 from services.settings import Settings
+from services.topics import ensure_topics
 
 log = logging.getLogger(__name__)
 STAGE = "projection"
@@ -55,6 +59,8 @@ FLUSH_SECONDS = 0.5
 """While catching up, the longest the changelog waits for folded events (they are queryable meanwhile)."""
 FLUSH_EVENTS = 20_000
 """While catching up, the most events folded before their partials are written to the changelog."""
+POINTER_POLL_SECONDS = 2.0
+"""How often a worker looks at which read-model namespace is live (`services.projector.namespaces`)."""
 Rejected = tuple[ConsumerRecord[bytes, bytes], str, str]
 """A record that could not be folded, the reason and a message (for the dead-letter topic)."""
 
@@ -69,8 +75,11 @@ class Projector:
         self.assignor = DirectoryAssignor(url.rstrip("/"))
         self.models = tuple(models)
         self.topic = settings.topic_events
+        self.namespace = DEFAULT
+        """The read models' namespace this worker folds into and answers from."""
         self.changelog = settings.topic_projection_changelog
         self._stores = stores or store_factory(settings.store, settings.data_dir, settings.app_id)
+        self._pointer: PointerReader | None = None
         self._partitions: dict[int, PartitionProjection] = {}
         self._lock = asyncio.Lock()
         self._consumer: AIOKafkaConsumer | None = None
@@ -136,6 +145,7 @@ class Projector:
     async def run(self, stopping: asyncio.Event | None = None) -> None:
         """Consume until cancelled (or ``stopping`` is set), then leave the group cleanly."""
         await self._start()
+        following = asyncio.create_task(self._follow_pointer())
         try:
             while stopping is None or not stopping.is_set():
                 try:
@@ -147,7 +157,50 @@ class Projector:
                     log.exception("projector step failed; retrying in 1 s")
                     await asyncio.sleep(1.0)
         finally:
+            following.cancel()
+            await asyncio.gather(following, return_exceptions=True)
             await self._stop()
+
+    async def _follow_pointer(self) -> None:
+        """Switch to the namespace the pointer names whenever it changes (a failed switch is
+        logged and tried again: the old namespace keeps answering meanwhile)."""
+        assert self._pointer is not None
+        while True:
+            await asyncio.sleep(POINTER_POLL_SECONDS)
+            try:
+                wanted = (await self._pointer.latest()).namespace
+                if wanted != self.namespace:
+                    log.info("switching read models from namespace %r to %r", self.namespace, wanted)
+                    await Switch(self, wanted).run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("switching the read models' namespace failed; trying again")
+
+    def positions(self) -> dict[int, int]:
+        """Each owned source partition's next offset to fold."""
+        return {partition: projection.position for partition, projection in self._partitions.items()}
+
+    async def install(
+        self,
+        namespace: str,
+        changelog: str,
+        stores: StoreFactory,
+        ready: Callable[[Mapping[int, int]], Awaitable[dict[int, PartitionProjection]]],
+    ) -> None:
+        """Fold into and answer from ``namespace`` from now on (`services.projector.switch`):
+        under the lock, write what the old one folded, let ``ready`` bring the new projections to
+        the live positions, swap, and write them to the new changelog."""
+        async with self._lock:
+            if self._unwritten:
+                await self._write()
+            projections = await ready(self.positions())
+            old, self._partitions = self._partitions, projections
+            self.namespace, self.changelog, self._stores = namespace, changelog, stores
+            self._unwritten = dict(projections)
+            await self._write()
+            for projection in old.values():
+                projection.store.close()
 
     async def _start(self) -> None:
         settings = self.settings
@@ -173,6 +226,14 @@ class Projector:
             max_partition_fetch_bytes=4 * MAX_BATCH_BYTES,
             partition_assignment_strategy=(self.assignor,),
         )
+        await ensure_topics(settings, [pointer_spec(settings)])
+        self._pointer = PointerReader(settings)
+        await self._pointer.start()
+        namespace = (await self._pointer.latest()).namespace
+        if namespace != self.namespace:
+            self.namespace, self.changelog = namespace, changelog_topic(settings, namespace)
+            self._stores = store_factory(settings.store, settings.data_dir, settings.app_id, namespace)
+        log.info("read models: namespace %r (%s)", namespace or "default", self.changelog)
         await self._producer.start()
         await self._reader.start()
         await self._consumer.start()
@@ -185,6 +246,8 @@ class Projector:
                     await asyncio.wait_for(self._write(), timeout=10)
             except Exception:  # a crash loses nothing: the changelog's position is older
                 log.exception("writing the last folded batch on the way out failed")
+        if self._pointer is not None:
+            await self._pointer.stop()
         for client in (self._consumer, self._reader, self._producer):
             if client is not None:
                 try:
@@ -396,27 +459,7 @@ class Projector:
         """The partition's partials: the local store, plus whatever the changelog holds beyond it."""
         assert self._reader is not None
         store = self._stores(partition)
-        tp = TopicPartition(self.changelog, partition)
-        end = (await self._reader.end_offsets([tp]))[tp]
-        start = store.changelog_offset + 1
-        if start > end:  # the changelog is not the one this store was written from
-            log.warning("local state of partition %d is ahead of its changelog: rebuilding it", partition)
-            store.destroy()
-            start = 0
-        read = 0
-        if start < end:
-            self._reader.assign([tp])
-            self._reader.seek(tp, start)
-            while await self._reader.position(tp) < end:
-                fetched = await self._reader.getmany(tp, timeout_ms=1000, max_records=20_000)
-                records = fetched.get(tp, [])
-                if records:
-                    store.write({r.key: r.value for r in records if r.key and r.value}, records[-1].offset)
-                    read += len(records)
-            self._reader.assign([])
-        log.info(
-            "partition %d: %d changelog records restored (from offset %d to %d)", partition, read, start, end
-        )
+        await restore(self._reader, self.changelog, partition, store)
         return PartitionProjection(partition, self.models, store, self.settings.projection_cache_size)
 
 

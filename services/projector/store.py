@@ -183,11 +183,12 @@ class StoreFactory(Protocol):
     def __call__(self, partition: int) -> PartitionStore: ...
 
 
-def store_factory(url: str, data_dir: Path, app_id: str) -> StoreFactory:
-    """``memory://`` or ``rocksdb://`` (the `SALESLEDGER_STORE` setting), one store per partition."""
+def store_factory(url: str, data_dir: Path, app_id: str, namespace: str = "") -> StoreFactory:
+    """``memory://`` or ``rocksdb://`` (the `SALESLEDGER_STORE` setting), one store per partition,
+    in a directory of the read models' namespace (`services.projector.namespaces`)."""
     if url.startswith("memory:"):
         return lambda partition: MemoryStore()
     if url.startswith("rocksdb:"):
-        root = data_dir / app_id / "projections"
+        root = data_dir / app_id / ("projections" if not namespace else f"projections-{namespace}")
         return lambda partition: RocksStore(root / f"partition-{partition}")
     raise ValueError(f"unknown store {url!r}: use rocksdb:// or memory://")

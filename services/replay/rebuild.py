@@ -22,9 +22,7 @@ from typing import Protocol
 
 import orjson
 
-from events import Rejection
-from events.parse import parse_logged_event
-from services.projector.partition import PartitionProjection
+from services.projector.partition import Logged, PartitionProjection
 from services.projector.readmodels import ReadModel
 from services.projector.store import MemoryStore
 
@@ -74,16 +72,6 @@ class Folds(Protocol):
     def positions(self) -> dict[int, int]: ...
 
 
-class Logged(Protocol):
-    """What is read of one log record: its offset and value (aiokafka's `ConsumerRecord` fits)."""
-
-    @property
-    def offset(self) -> int: ...
-
-    @property
-    def value(self) -> bytes | None: ...
-
-
 @dataclass
 class Rebuild:
     """The read models ``models`` of every source partition, folded from records given in order."""
@@ -103,19 +91,8 @@ class Rebuild:
         if projection is None:
             projection = PartitionProjection(partition, self.models, MemoryStore(), self.cache_size)
             self.projections[partition] = projection
-        count = 0
-        for record in records:
-            if record.offset < projection.position:
-                continue
-            count += 1
-            try:
-                projection.fold(record.offset, parse_logged_event(record.value or b""))
-            except Rejection as rejection:
-                projection.skip(record.offset)
-                self.skipped[rejection.reason.value] += 1
-            except Exception:
-                projection.skip(record.offset)
-                self.skipped["internal_error"] += 1
+        count, skipped = projection.fold_logged(records)
+        self.skipped.update(skipped)
         self.events += count
         self._since_flush[partition] += count
         if self._since_flush[partition] >= FLUSH_EVENTS:
