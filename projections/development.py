@@ -27,7 +27,9 @@ class Enablement:
     the rep's onboarding (``kind`` onboarded).
 
     ``focus`` is the coaching session's focus area; ``topic`` the training module id, the coach id
-    of a session, or the role the rep was onboarded in."""
+    of a session, or the role the rep was onboarded in. ``recorded`` is when Salesledger accepted
+    the event (None for partials stored before it was kept: known since forever), so a review can
+    be read as it was known on a past date."""
 
     at: datetime
     event_id: str
@@ -38,6 +40,7 @@ class Enablement:
     score_percent: int | None = None
     passed: bool | None = None
     duration_seconds: int | None = None
+    recorded: datetime | None = None
 
     def to_list(self) -> list[Any]:
         return [
@@ -50,12 +53,16 @@ class Enablement:
             self.score_percent,
             self.passed,
             self.duration_seconds,
+            None if self.recorded is None else self.recorded.isoformat(),
         ]
 
     @classmethod
     def from_list(cls, item: list[Any]) -> Enablement:
-        at, event_id, kind, focus, topic, name, score, passed, duration = item
-        return cls(datetime.fromisoformat(at), event_id, kind, focus, topic, name, score, passed, duration)
+        at, event_id, kind, focus, topic, name, score, passed, duration, *rest = item
+        recorded = datetime.fromisoformat(rest[0]) if rest and rest[0] is not None else None
+        return cls(
+            datetime.fromisoformat(at), event_id, kind, focus, topic, name, score, passed, duration, recorded
+        )
 
 
 def _order(record: Enablement) -> tuple[datetime, str, str]:
@@ -78,6 +85,17 @@ class Development:
     def enablement(self) -> tuple[Enablement, ...]:
         """The trainings and coaching sessions, in time order."""
         return tuple(record for record in self.records if record.kind != "onboarded")
+
+    def travelled(self, as_of: datetime | None, known_at: datetime | None) -> Development:
+        """The records that had happened by ``as_of`` (event time) and were recorded by
+        ``known_at`` (either None: no limit on that axis)."""
+        kept = tuple(
+            record
+            for record in self.records
+            if (as_of is None or record.at <= as_of)
+            and (known_at is None or record.recorded is None or record.recorded <= known_at)
+        )
+        return self if len(kept) == len(self.records) else Development(kept)
 
     def merge(self, other: Development) -> Development:
         known = {record.event_id for record in self.records}
@@ -103,18 +121,29 @@ def key_of(event: Envelope) -> str | None:
 
 def record_of(event: Envelope) -> Enablement | None:
     at = event.time.astimezone(UTC)
+    recorded = None if event.recordedtime is None else event.recordedtime.astimezone(UTC)
     if isinstance(event, TrainingCompleted):
         d = event.data
         return Enablement(
-            at, event.id, "training", None, d.module_id, d.module_name, d.score_percent, d.passed
+            at,
+            event.id,
+            "training",
+            None,
+            d.module_id,
+            d.module_name,
+            d.score_percent,
+            d.passed,
+            None,
+            recorded,
         )
     if isinstance(event, CoachingSessionHeld):
         s = event.data
+        focus, coach = s.focus_area.value, s.coach_id
         return Enablement(
-            at, event.id, "coaching", s.focus_area.value, s.coach_id, None, None, None, s.duration_seconds
+            at, event.id, "coaching", focus, coach, None, None, None, s.duration_seconds, recorded
         )
     if isinstance(event, RepOnboarded):
-        return Enablement(at, event.id, "onboarded", None, event.data.role.value)
+        return Enablement(at, event.id, "onboarded", None, event.data.role.value, recorded=recorded)
     return None
 
 

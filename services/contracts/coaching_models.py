@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from services.contracts.models import Body, Coverage, KpiValue, Ratio
+from services.contracts.models import Body, Coverage, KpiValue, Ratio, Travelled
 
 Figure = Annotated[
     str | int,
@@ -69,7 +69,7 @@ class Check(Body):
     event_ids: list[str] = Field(description="The events behind the rep's value (none for activity).")
 
 
-class Flags(Coverage):
+class Flags(Coverage, Travelled):
     """The weak-area flags of a team's, a territory's or every rep (docs/coaching.md)."""
 
     scope: Literal["team", "territory", "org"]
@@ -129,7 +129,7 @@ class Effect(Body):
     event_ids: list[str]
 
 
-class Development(Coverage):
+class Development(Coverage, Travelled):
     """A rep's trainings and coaching in the period, every weak-area check, and the before/afters."""
 
     rep_id: str
@@ -161,7 +161,7 @@ class CoachingDone(Enablement):
     rep_id: str
 
 
-class Review(Coverage):
+class Review(Coverage, Travelled):
     """A team's review of a period (Markdown with `Accept: text/markdown` or `format=markdown`)."""
 
     team_id: str

@@ -11,7 +11,15 @@ from services.contracts.openapi_parts import (
     response,
     response_or_text,
 )
-from services.contracts.openapi_queries import PERIOD_PARAMETER
+from services.contracts.openapi_queries import KNOWN_AT, PERIOD_PARAMETER
+
+COACHING_AS_OF = query_parameter(
+    "as_of",
+    "Event time (ISO 8601 with a time zone): the KPIs, trainings and coaching sessions of the facts"
+    " that had happened by then. Absent: everything so far.",
+    {"type": "string"},
+)
+TRAVEL = [COACHING_AS_OF, KNOWN_AT]
 
 
 def coaching_paths() -> Json:
@@ -27,6 +35,7 @@ def coaching_paths() -> Json:
                 ),
                 query_parameter("id", "The team or territory id (not for org).", {"type": "string"}),
                 PERIOD_PARAMETER,
+                *TRAVEL,
             ],
         ),
         "/v1/reps/{rep_id}/development": get(
@@ -40,6 +49,7 @@ def coaching_paths() -> Json:
             parameters=[
                 path_parameter("rep_id", "The rep's id.", {"type": "string", "minLength": 1}),
                 PERIOD_PARAMETER,
+                *TRAVEL,
             ],
         ),
         "/v1/reviews/{team_id}/{period}": get(
@@ -58,6 +68,7 @@ def coaching_paths() -> Json:
                 path_parameter("team_id", "The team's id.", {"type": "string", "minLength": 1}),
                 path_parameter("period", "2026-11, 2026-Q4, 2026, ...", {"type": "string", "minLength": 1}),
                 query_parameter("format", "json (default) or markdown.", {"enum": ["json", "markdown"]}),
+                *TRAVEL,
             ],
         ),
     }

@@ -29,19 +29,25 @@ from services.queries.coaching_answers import (
     rules_body,
 )
 from services.queries.coaching_markdown import review_markdown
-from services.queries.handlers import Coverage, Queries, answering_bad_queries
+from services.queries.handlers import Queries, answering_bad_queries, time_travel
 from services.queries.params import BadQuery
 from services.web.routes import Call, Reply
 
 FLAG_SCOPES = ("team", "territory", "org")
 
 
-async def _read(queries: Queries) -> tuple[Deals, org.OrgState, dict[str, development.Development], Coverage]:
+async def _read(
+    queries: Queries, call: Call
+) -> tuple[Deals, org.OrgState, dict[str, development.Development], dict[str, Any]]:
+    """The deals, organisation and developments, as the call's ``as_of`` and ``known_at`` ask
+    (`TimeTravel`: the KPI book, and the enablement records by event and recorded time)."""
+    travel = time_travel(call)
     book, state, covered = await queries.book_and_org()
     states, _ = await queries.read.states("development")
-    developments = development.merge_all(states)
-    deals = await asyncio.to_thread(lambda: Deals.of(prepare(book, queries.process)))
-    return deals, state, developments, covered
+    merged = development.merge_all(states)
+    developments = {rep: mine.travelled(travel.as_of, travel.known_at) for rep, mine in merged.items()}
+    deals = await asyncio.to_thread(lambda: Deals.of(prepare(travel.book(book), queries.process)))
+    return deals, state, developments, {**covered, **travel.said()}
 
 
 def _reps_in_scope(state: org.OrgState, kind: str, ident: str | None, window: Window) -> list[str]:
@@ -61,7 +67,7 @@ async def coaching_flags(queries: Queries, call: Call) -> Reply:
     scope, period = params.scope(call.query), params.period(call.query, queries.timezone)
     if scope.kind not in FLAG_SCOPES:
         raise BadQuery("scope: team, territory or org (one rep's checks: /v1/reps/{rep_id}/development)")
-    deals, state, developments, covered = await _read(queries)
+    deals, state, developments, covered = await _read(queries, call)
     rules, roles = queries.process.coaching, development.roles_of(developments)
 
     def flagged() -> list[dict[str, Any]]:
@@ -79,7 +85,7 @@ async def rep_development(queries: Queries, call: Call) -> Reply:
     """`GET /v1/reps/{rep_id}/development`: a rep's trainings and coaching in the period, every
     weak-area check of the period, and the before/after of each focused session."""
     rep_id, period = call.path["rep_id"], params.period(call.query, queries.timezone)
-    deals, state, developments, covered = await _read(queries)
+    deals, state, developments, covered = await _read(queries, call)
     rules, roles = queries.process.coaching, development.roles_of(developments)
     mine = developments.get(rep_id, development.Development())
 
@@ -116,7 +122,7 @@ async def team_review(queries: Queries, call: Call) -> Reply:
     team_id = call.path["team_id"]
     period = params.period({"period": call.path.get("period") or "-"}, queries.timezone)
     as_markdown = wants_markdown(call)
-    deals, state, developments, covered = await _read(queries)
+    deals, state, developments, covered = await _read(queries, call)
     rules, roles = queries.process.coaching, development.roles_of(developments)
     membership = answers.membership_of(state)
 

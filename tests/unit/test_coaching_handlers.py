@@ -124,3 +124,47 @@ def test_a_bad_period_or_format_is_a_400_naming_it() -> None:
     wrong = ask(coaching.team_review, {"team_id": TEAM, "period": "2026-11"}, format="xml")
     assert wrong.status == 400 and body(wrong)["message"].startswith("format")
     assert ask(coaching.rep_development, {"rep_id": "rep-ada"}, period="1969").status == 400
+
+
+def test_coaching_answers_travel_by_event_time_and_by_recorded_time() -> None:
+    """The whole history was recorded on 5 January 2027 (`RECORDED`): known on 4 January nothing of
+    it was (no session, no role, no flag); as of 1 December, 10:00 UTC, the session held at 11:00
+    Berlin that day had not happened yet, and the answer says which axis it used."""
+    rep = {"rep_id": "rep-ada"}
+    before_session = body(ask(coaching.rep_development, rep, period="2026-12", as_of="2026-12-01T09:00:00Z"))
+    assert before_session["coaching"] == [] and before_session["role"] == "account_executive"
+    assert (before_session["state"], before_session["as_of"]) == ("as_of", "2026-12-01T09:00:00+00:00")
+    after_session = body(ask(coaching.rep_development, rep, period="2026-12", as_of="2026-12-01T11:00:00Z"))
+    assert len(after_session["coaching"]) == 1
+
+    unknown = body(ask(coaching.rep_development, rep, period="2026-12", known_at="2027-01-04T00:00:00Z"))
+    assert (unknown["coaching"], unknown["role"], unknown["state"]) == ([], None, "known_at")
+    known = body(ask(coaching.rep_development, rep, period="2026-12", known_at="2027-01-05T00:00:00Z"))
+    assert len(known["coaching"]) == 1 and known["role"] == "account_executive"
+
+    flags = {"scope": "team", "id": TEAM, "period": "2026-11"}
+    assert body(ask(coaching.coaching_flags, **flags, known_at="2027-01-04T00:00:00Z"))["flags"] == []
+    assert len(body(ask(coaching.coaching_flags, **flags, known_at="2027-01-05T00:00:00Z"))["flags"]) == 1
+    review = body(
+        ask(coaching.team_review, {"team_id": TEAM, "period": "2026-12"}, known_at="2027-01-04T00:00:00Z")
+    )
+    assert review["state"] == "known_at"
+    Review.model_validate(review)
+
+
+def test_a_development_stored_before_recorded_times_were_kept_reads_as_known_since_forever() -> None:
+    old = [
+        "2026-12-01T10:00:00+00:00",
+        "coach-1",
+        "coaching",
+        "objection_handling",
+        "mgr",
+        None,
+        None,
+        None,
+        1800,
+    ]
+    (record,) = development.Development.from_dict({"records": [old]}).records
+    assert record.recorded is None
+    kept = development.Development((record,)).travelled(None, datetime(2000, 1, 1, tzinfo=UTC))
+    assert kept.records == (record,)
