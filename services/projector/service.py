@@ -32,37 +32,31 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
 from events import Rejection
 from events.parse import parse_logged_event
-from services.deadletter import reason_headers
 from services.kafka_access import aiokafka_options
-from services.metrics import CONSUMER_LAG, DEADLETTERED, PROJECTED, PROJECTION_LATENCY
+from services.metrics import CONSUMER_LAG, PROJECTED, PROJECTION_LATENCY
 from services.projector.assignor import DirectoryAssignor
 from services.projector.namespaces import DEFAULT, PointerReader, changelog_topic, pointer_spec
 from services.projector.partition import PartitionProjection
 from services.projector.readmodels import ReadModel
 from services.projector.recovery import restore
+from services.projector.sending import Rejected, send_deadletters, send_partials
 from services.projector.store import StoreClosed, StoreFactory, store_factory
-from services.projector.switch import Switch
+from services.projector.switch import follow
 from services.settings import Settings
 from services.topics import ensure_topics
 
 log = logging.getLogger(__name__)
-STAGE = "projection"
 MAX_BATCH_BYTES = 1 << 20
 FLUSH_SECONDS = 0.5
 """While catching up, the longest the changelog waits for folded events (they are queryable meanwhile)."""
 FLUSH_EVENTS = 20_000
 """While catching up, the most events folded before their partials are written to the changelog."""
-POINTER_POLL_SECONDS = 2.0
-"""How often a worker looks at which read-model namespace is live (`services.projector.namespaces`)."""
-Rejected = tuple[ConsumerRecord[bytes, bytes], str, str]
-"""A record that could not be folded, the reason and a message (for the dead-letter topic)."""
 
 
 class Projector:
@@ -145,7 +139,8 @@ class Projector:
     async def run(self, stopping: asyncio.Event | None = None) -> None:
         """Consume until cancelled (or ``stopping`` is set), then leave the group cleanly."""
         await self._start()
-        following = asyncio.create_task(self._follow_pointer())
+        assert self._pointer is not None
+        following = asyncio.create_task(follow(self, self._pointer))
         try:
             while stopping is None or not stopping.is_set():
                 try:
@@ -160,22 +155,6 @@ class Projector:
             following.cancel()
             await asyncio.gather(following, return_exceptions=True)
             await self._stop()
-
-    async def _follow_pointer(self) -> None:
-        """Switch to the namespace the pointer names whenever it changes (a failed switch is
-        logged and tried again: the old namespace keeps answering meanwhile)."""
-        assert self._pointer is not None
-        while True:
-            await asyncio.sleep(POINTER_POLL_SECONDS)
-            try:
-                wanted = (await self._pointer.latest()).namespace
-                if wanted != self.namespace:
-                    log.info("switching read models from namespace %r to %r", self.namespace, wanted)
-                    await Switch(self, wanted).run()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("switching the read models' namespace failed; trying again")
 
     def positions(self) -> dict[int, int]:
         """Each owned source partition's next offset to fold."""
@@ -340,9 +319,12 @@ class Projector:
         while True:
             try:
                 if rejected:
-                    await self._send_deadletters(rejected)
+                    await send_deadletters(self._producer, self.settings.topic_deadletter, rejected)
                     rejected = ()  # sent: a retry of the changelog must not send them twice
-                writes = [(p, await self._send(p.partition, p.pending())) for p in touched]
+                writes = [
+                    (p, await send_partials(self._producer, self.changelog, p.partition, p.pending()))
+                    for p in touched
+                ]
                 for projection, futures in writes:
                     last = None
                     for future, count in futures:
@@ -360,48 +342,6 @@ class Projector:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
         await self._commit_positions()
-
-    async def _send(self, partition: int, records: Mapping[bytes, bytes]) -> list[tuple[Any, int]]:
-        """Send ``records`` to the changelog partition in as few batches as fit; (future, count) each."""
-        assert self._producer is not None
-        futures: list[tuple[Any, int]] = []
-        batch, count = self._producer.create_batch(), 0
-        for key, value in records.items():
-            if batch.append(key=key, value=value, timestamp=None) is None:
-                futures.append(
-                    (await self._producer.send_batch(batch, self.changelog, partition=partition), count)
-                )
-                batch, count = self._producer.create_batch(), 0
-                if batch.append(key=key, value=value, timestamp=None) is None:
-                    raise ValueError(f"a partial of {len(value)} bytes does not fit a changelog batch")
-            count += 1
-        if count:
-            futures.append(
-                (await self._producer.send_batch(batch, self.changelog, partition=partition), count)
-            )
-        return futures
-
-    async def _send_deadletters(self, rejected: Sequence[Rejected]) -> None:
-        assert self._producer is not None
-        sent = []
-        for record, reason, message in rejected:
-            headers = reason_headers(
-                stage=STAGE,
-                reason=reason,
-                message=message,
-                errors=(),
-                origin=f"{record.topic}/{record.partition}/{record.offset}",
-                headers=record.headers,
-            )
-            sent.append(
-                await self._producer.send(
-                    self.settings.topic_deadletter, key=record.key, value=record.value, headers=headers
-                )
-            )
-        for future in sent:
-            await future
-        for _, reason, _ in rejected:
-            DEADLETTERED.labels(STAGE, reason).inc()
 
     async def _commit_positions(self) -> None:
         """Commit the consumer group's offsets (for lag tools; recovery uses the changelog position)."""

@@ -21,6 +21,7 @@ namespace is current when it arrives; one revoked is dropped from the switch.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ from typing import TYPE_CHECKING
 from aiokafka import AIOKafkaConsumer
 
 from services.kafka_access import aiokafka_options
-from services.projector.namespaces import changelog_topic
+from services.projector.namespaces import PointerReader, changelog_topic
 from services.projector.partition import PartitionProjection
 from services.projector.recovery import catch_up, restore
 from services.projector.store import StoreFactory, store_factory
@@ -40,6 +41,26 @@ log = logging.getLogger(__name__)
 ROUNDS = 3
 """Catch-up rounds before the swap: each brings the new namespace closer to the moving live one,
 so the last fold, done under the lock, is short."""
+
+
+POINTER_POLL_SECONDS = 2.0
+"""How often a worker looks at which read-model namespace is live (`services.projector.namespaces`)."""
+
+
+async def follow(projector: Projector, pointer: PointerReader) -> None:
+    """Switch ``projector`` to the namespace the pointer names whenever it changes, until
+    cancelled (a failed switch is logged and tried again: the old namespace answers meanwhile)."""
+    while True:
+        await asyncio.sleep(POINTER_POLL_SECONDS)
+        try:
+            wanted = (await pointer.latest()).namespace
+            if wanted != projector.namespace:
+                log.info("switching read models from namespace %r to %r", projector.namespace, wanted)
+                await Switch(projector, wanted).run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("switching the read models' namespace failed; trying again")
 
 
 class Switch:
