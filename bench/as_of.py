@@ -92,8 +92,8 @@ def main() -> None:
         pipeline.pipeline_summary(live.values(), state, process, instant, "team", timedelta(days=14))
         pipeline.stuck_deals(live.values(), instant, timedelta(days=14))
         g = time.perf_counter()
-        recorded = kpi_fold.merge_partials(narrow, TZ).known_at(instant)
-        known_views = deal_views_as_of(recorded, process, instant)
+        recorded = kpi_fold.merge_partials(narrow, TZ).travelled(instant, instant)  # as the handler asks
+        known_views = deal_views_as_of(recorded, process)
         pipeline.pipeline_summary(known_views.values(), state, process, instant, "team", timedelta(days=14))
         pipeline.stuck_deals(known_views.values(), instant, timedelta(days=14))
         h = time.perf_counter()

@@ -116,37 +116,34 @@ class KpiBook:
         that happened by then, and the activity counters of the local days up to its day (a
         counter holds a whole day: the day of ``instant`` counts whole). A deal won after
         ``instant`` is open in it; a quota assigned after it is not known."""
-        day = local_day(instant, self.tz)
-        kept: dict[str, Partial] = {}
-        for key, partial in self.partials.items():
-            if isinstance(partial, KpiCounters):
-                if date.fromisoformat(key.split("|")[2]) <= day:
-                    kept[key] = partial
-                continue
-            records = tuple(record for record in partial.records if record.at <= instant)
-            if len(records) == len(partial.records):
-                kept[key] = partial
-            elif records:
-                ids = {record.event_id for record in records}
-                kept[key] = Timeline(records, tuple(pair for pair in partial.recorded if pair[0] in ids))
-        return KpiBook(self.tz, kept)
+        return self.travelled(instant, None)
 
     def known_at(self, instant: datetime) -> KpiBook:
         """The book as the system knew it at recorded time ``instant`` ("what we knew on 3 July"):
         every timeline record of an event recorded by then, and the activity counters recorded on
         local days up to its day (the day of ``instant`` counts whole: counters hold whole days).
         Combine with `as_of` for "the KPIs of 30 June as known on 3 July"."""
-        day = local_day(instant, self.tz)
+        return self.travelled(None, instant)
+
+    def travelled(self, as_of: datetime | None, known_at: datetime | None) -> KpiBook:
+        """`as_of` and `known_at` together, in one pass over the partials (None: no limit on that
+        axis): what had happened by ``as_of`` as the system knew it at ``known_at``."""
+        if as_of is None and known_at is None:
+            return self
+        happened = None if as_of is None else local_day(as_of, self.tz)
+        known = None if known_at is None else local_day(known_at, self.tz)
         kept: dict[str, Partial] = {}
         for key, partial in self.partials.items():
             if isinstance(partial, KpiCounters):
                 parts = key.split("|")
-                if date.fromisoformat(parts[-1] if len(parts) > 3 else parts[2]) <= day:
+                if (happened is None or date.fromisoformat(parts[2]) <= happened) and (
+                    known is None or date.fromisoformat(parts[-1] if len(parts) > 3 else parts[2]) <= known
+                ):
                     kept[key] = partial
                 continue
-            known = partial.known_at(instant)
-            if known.records:
-                kept[key] = known
+            travelled = partial.travelled(as_of, known_at)
+            if travelled.records:
+                kept[key] = travelled
         return KpiBook(self.tz, kept)
 
     def activity(self) -> Iterator[tuple[str, date, KpiCounters]]:

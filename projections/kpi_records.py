@@ -231,10 +231,47 @@ class Timeline:
 
     def known_at(self, instant: datetime) -> Timeline:
         """The records of the events recorded by ``instant`` (what was known then)."""
-        when = dict(self.recorded)
-        kept = tuple(record for record in self.records if when.get(record.event_id, record.at) <= instant)
+        return self.travelled(None, instant)
+
+    def travelled(self, as_of: datetime | None, known_at: datetime | None) -> Timeline:
+        """The records of events that had happened by ``as_of`` and were recorded by ``known_at``
+        (None: no limit on that axis), in one pass. A record without a recorded instant counts
+        as recorded when it happened. Whole timelines in or out, the common case for a past
+        instant, are decided from the bounds alone, without looking at each record."""
+        records = self.records
+        if not records:
+            return self
+        if as_of is not None and records[0].at > as_of:
+            return EMPTY_TIMELINE
+        happened = as_of is None or records[-1].at <= as_of
+        if known_at is None:
+            if happened:
+                return self
+            kept = tuple(record for record in records if record.at <= as_of)  # type: ignore[operator]
+            return self._keeping(kept)
+        recorded = self.recorded
+        if recorded and (
+            len(recorded) >= len(records) or len(recorded) >= len({r.event_id for r in records})
+        ):
+            times = [at for _, at in recorded]  # every record's event has its recorded instant
+            if min(times) > known_at:
+                return EMPTY_TIMELINE
+            if happened and max(times) <= known_at:
+                return self
+        when = dict(recorded)
+        kept = tuple(
+            record
+            for record in records
+            if (as_of is None or record.at <= as_of) and when.get(record.event_id, record.at) <= known_at
+        )
+        return self._keeping(kept)
+
+    def _keeping(self, kept: tuple[Record, ...]) -> Timeline:
+        """This timeline narrowed to ``kept`` (some of its records, in order)."""
         if len(kept) == len(self.records):
             return self
+        if not kept:
+            return EMPTY_TIMELINE
         ids = {record.event_id for record in kept}
         return Timeline(kept, tuple(pair for pair in self.recorded if pair[0] in ids))
 
@@ -257,3 +294,7 @@ class Timeline:
     def of(self, kind: type[Any]) -> tuple[Any, ...]:
         """The records of one type, in time order."""
         return tuple(record for record in self.records if isinstance(record, kind))
+
+
+EMPTY_TIMELINE = Timeline()
+"""No record: what a timeline is before its first event, or at an instant before it."""

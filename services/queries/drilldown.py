@@ -199,7 +199,7 @@ async def _deals(
         views = pipeline.deal_views((s for _, s in states), queries.process)
     else:
         book, covered = await queries.book(pipeline_as_of.KINDS)
-        views = pipeline_as_of.deal_views_as_of(travel.known(book), queries.process, travel.at)
+        views = pipeline_as_of.deal_views_as_of(travel.timelines(book), queries.process)
     state = await queries.organisation()
     return {deal_id: deal_body(view, state, as_of) for deal_id, view in views.items()}, covered
 
@@ -215,9 +215,9 @@ async def _leads(
         tracks, _ = await queries.read.states("funnel")
         return lead_bodies((p for _, p in parts), (t for _, t in tracks), state, as_of), covered
     book, covered = await queries.book(pipeline_as_of.KINDS)
-    book, asked = travel.known(book), travel.at
-    leads = pipeline_as_of.lead_parts_as_of(book, asked).values()
-    return lead_bodies(leads, tracks_as_of(book, queries.process, asked).values(), state, as_of), covered
+    book = travel.timelines(book)
+    leads = pipeline_as_of.lead_parts_as_of(book).values()
+    return lead_bodies(leads, tracks_as_of(book, queries.process).values(), state, as_of), covered
 
 
 def _time_travel(call: Call) -> tuple[datetime, TimeTravel, dict[str, Any]]:

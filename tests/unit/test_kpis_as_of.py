@@ -87,3 +87,22 @@ def test_issue_11_a_deal_won_but_recorded_late_is_open_in_what_was_known_before_
     # both axes at once: as of the win's own time, as known just before it arrived, it is not won
     both = report(book.known_at(arrived - timedelta(seconds=1)).as_of(won.time))
     assert both["deals_won"].value == known_before["deals_won"].value
+
+
+def test_issue_11_both_axes_in_one_pass_are_the_fold_of_what_had_happened_and_been_recorded() -> None:
+    """`KpiBook.travelled` decides whole timelines from their bounds when it can: at instants
+    inside, before and after the history, on each axis and both, it equals the fold of exactly the
+    facts that had happened by ``as_of`` and been recorded by ``known_at``."""
+    book = fold(LAGGED, TZ)
+    days = (date(2025, 12, 1), date(2026, 1, 20), date(2026, 2, 17), date(2026, 3, 30), date(2026, 9, 1))
+    for as_of_day in (None, *days):
+        for known_day in (None, *days):
+            as_of = None if as_of_day is None else end_of(as_of_day)
+            known_at = None if known_day is None else end_of(known_day)
+            kept = [
+                event
+                for event in LAGGED
+                if (as_of is None or event.time <= as_of)
+                and (known_at is None or (event.recordedtime is not None and event.recordedtime <= known_at))
+            ]
+            assert book.travelled(as_of, known_at).partials == fold(kept, TZ).partials, (as_of_day, known_day)
