@@ -78,6 +78,21 @@ def worker_settings(kafka: Settings, tmp: Path, name: str) -> Settings:
     )
 
 
+def private_system(kafka: Settings, tmp: Path, name: str, **overrides: object) -> Settings:
+    """Settings of a system of its own on the shared broker (its own app id, port, data dir, topic
+    prefix and SQLite database, with ``overrides``), its topics created: for tests that start,
+    kill or compare workers over a log nobody else writes."""
+    settings = worker_settings(kafka, tmp, name).model_copy(
+        update={
+            "topic_prefix": f"{kafka.topic_prefix}-{name}",
+            "database_url": f"sqlite:///{tmp / f'{name}.sqlite3'}",
+            **overrides,
+        }
+    )
+    asyncio.run(ensure_topics(settings))
+    return settings
+
+
 @pytest.fixture(scope="module")
 def worker(
     kafka: Settings,

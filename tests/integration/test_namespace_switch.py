@@ -23,8 +23,7 @@ from services.kafka_access import aiokafka_options
 from services.projector.namespaces import changelog_topic
 from services.settings import Settings
 from services.simulator import simulate_envelopes
-from services.topics import ensure_topics
-from tests.conftest import worker_settings
+from tests.conftest import private_system
 from tests.integration.test_replay import cli, fill
 from tests.support import WorkerProcess, eventually
 
@@ -65,13 +64,7 @@ class Reader(threading.Thread):
 def test_a_replay_into_a_new_namespace_goes_live_without_a_gap_and_stays_live(
     kafka: Settings, api_keys: dict[str, str], tmp_path: Path
 ) -> None:
-    settings = worker_settings(kafka, tmp_path, "namespaces").model_copy(
-        update={
-            "topic_prefix": f"{kafka.topic_prefix}-namespaces",
-            "database_url": f"sqlite:///{tmp_path / 'namespaces.sqlite3'}",
-        }
-    )
-    asyncio.run(ensure_topics(settings))
+    settings = private_system(kafka, tmp_path, "namespaces")
     story = [
         e.recorded(RECORDED)
         for e in itertools.islice(simulate_envelopes(11, reps=8, leads=90, start=date(2026, 1, 5)), 900)

@@ -32,8 +32,7 @@ from services.kafka_access import aiokafka_options
 from services.projector.assignor import DirectoryAssignor
 from services.queries.peers import REQUEST_HEADER, RESPONSE_HEADER, PeerAuth
 from services.settings import Settings
-from services.topics import ensure_topics
-from tests.conftest import PEER_SECRET, worker_settings
+from tests.conftest import PEER_SECRET, private_system
 from tests.samples import call_logged, lead_captured
 from tests.support import WorkerProcess, eventually, free_port
 
@@ -147,19 +146,17 @@ def own_partitions(worker: WorkerProcess) -> set[str]:
 
 @pytest.fixture
 def lone(kafka: Settings, api_keys: dict[str, str], tmp_path: Path) -> Iterator[WorkerProcess]:
-    settings = worker_settings(kafka, tmp_path, "trust").model_copy(
-        update={
-            "require_api_keys": False,
-            "topic_prefix": f"{kafka.topic_prefix}-trust",
-            "topic_partitions": PARTITIONS,
-            "database_url": f"sqlite:///{tmp_path / 'trust.sqlite3'}",
-            "peer_body_max": CAP,
-            "peer_timeout": 5.0,
-            "gauge_refresh_seconds": 1.0,  # the relay leader's gauges ask the peers too
-            "consumer_session_timeout": 10.0,
-        }
+    settings = private_system(
+        kafka,
+        tmp_path,
+        "trust",
+        require_api_keys=False,
+        topic_partitions=PARTITIONS,
+        peer_body_max=CAP,
+        peer_timeout=5.0,
+        gauge_refresh_seconds=1.0,  # the relay leader's gauges ask the peers too
+        consumer_session_timeout=10.0,
     )
-    asyncio.run(ensure_topics(settings))
     worker = WorkerProcess(settings, tmp_path / "worker.log", api_keys).start()
     try:
         yield worker

@@ -26,8 +26,7 @@ from services.outbox.relay import partition_for
 from services.projector.partition import POSITION
 from services.settings import Settings
 from services.simulator import simulate_envelopes
-from services.topics import ensure_topics
-from tests.conftest import worker_settings
+from tests.conftest import private_system
 from tests.replayed import replayed_answers
 from tests.support import WorkerProcess, eventually, read_topic_sync
 
@@ -76,15 +75,13 @@ def durable_position(settings: Settings) -> int:
 def test_a_projector_killed_three_times_mid_stream_folds_every_event_exactly_once(
     kafka: Settings, api_keys: dict[str, str], tmp_path: Path
 ) -> None:
-    settings = worker_settings(kafka, tmp_path, "kills").model_copy(
-        update={
-            "store": "rocksdb://",
-            "topic_prefix": f"{kafka.topic_prefix}-kills",
-            "database_url": f"sqlite:///{tmp_path / 'kills.sqlite3'}",
-            "projection_batch_max": 50,  # many batches, so every kill lands between two of them
-        }
+    settings = private_system(
+        kafka,
+        tmp_path,
+        "kills",
+        store="rocksdb://",
+        projection_batch_max=50,  # many batches, so every kill lands between two of them
     )
-    asyncio.run(ensure_topics(settings))
     history = [
         e.recorded(RECORDED) for e in simulate_envelopes(4, reps=12, leads=2500, start=date(2026, 1, 5))
     ]

@@ -28,8 +28,7 @@ from services.replay.live import gather
 from services.replay.run import replay
 from services.settings import Settings
 from services.simulator import simulate_envelopes
-from services.topics import ensure_topics
-from tests.conftest import worker_settings
+from tests.conftest import private_system
 from tests.support import ROOT, WorkerProcess, eventually, settings_env
 
 pytestmark = pytest.mark.integration
@@ -65,13 +64,7 @@ def cli(settings: Settings, *args: str) -> subprocess.CompletedProcess[str]:
 def test_replay_is_deterministic_equals_the_live_read_models_and_compare_catches_a_difference(
     kafka: Settings, api_keys: dict[str, str], tmp_path: Path
 ) -> None:
-    settings = worker_settings(kafka, tmp_path, "replay").model_copy(
-        update={
-            "topic_prefix": f"{kafka.topic_prefix}-replay",
-            "database_url": f"sqlite:///{tmp_path / 'replay.sqlite3'}",
-        }
-    )
-    asyncio.run(ensure_topics(settings))
+    settings = private_system(kafka, tmp_path, "replay")
     history = [
         e.recorded(RECORDED)
         for e in itertools.islice(simulate_envelopes(5, reps=10, leads=80, start=date(2026, 1, 5)), EVENTS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from datetime import date
@@ -20,9 +19,8 @@ from services.queries.answers import membership_of
 from services.queries.kpi_answers import kpi_body
 from services.settings import Settings
 from services.simulator import simulate
-from services.topics import ensure_topics
 from services.web.encoding import jsonable
-from tests.conftest import worker_settings
+from tests.conftest import private_system, worker_settings
 from tests.replayed import replayed_answers
 from tests.samples import call_logged, lead_captured
 from tests.support import WorkerProcess, eventually, read_topic_sync
@@ -43,14 +41,12 @@ def pair(
     # Keys are not required here: a simulated history spans many sources and must arrive in order.
     # Its own topics and event store, so the log holds exactly this module's history.
     tmp = tmp_path_factory.mktemp("pair")
-    group = worker_settings(kafka, tmp, "pair").model_copy(
-        update={
-            "require_api_keys": False,
-            "topic_prefix": f"{kafka.topic_prefix}-pair",
-            "database_url": f"sqlite:///{tmp / 'pair.sqlite3'}",
-        }
+    group = private_system(
+        kafka,
+        tmp,
+        "pair",
+        require_api_keys=False,
     )
-    asyncio.run(ensure_topics(group))
     workers = []
     for name in ("a", "b"):
         tmp: Path = tmp_path_factory.mktemp(f"worker-{name}")
