@@ -22,7 +22,7 @@ from typing import Protocol
 
 import orjson
 
-from services.projector.partition import Logged, PartitionProjection
+from services.projector.partition import POSITION, Logged, PartitionProjection
 from services.projector.readmodels import ReadModel
 from services.projector.store import MemoryStore
 
@@ -108,6 +108,25 @@ class Rebuild:
             self._flush(projection)
             projection.take_outcomes()
 
+    def columns(self) -> dict[str, list[Columns]]:
+        """Every model's partials as `Columns`, read in one pass over each partition's store (call
+        after `finish`: everything folded is in the stores then)."""
+        out: dict[str, list[Columns]] = {model.name: [] for model in self.models}
+        for partition, projection in sorted(self.projections.items()):
+            found: dict[str, Columns] = {}
+            for stored, value in projection.store.items():
+                if stored == POSITION:
+                    continue
+                model, _, key = stored.partition(b"|")
+                name = model.decode()
+                if name not in found:
+                    found[name] = Columns(partition, [], [])
+                found[name].keys.append(key.decode())
+                found[name].values.append(value)
+            for name, columns in found.items():
+                out[name].append(columns)
+        return out
+
     def partials(self, model: str) -> dict[tuple[int, str], bytes]:
         """(source partition, key) to the partial's stored bytes (the model's `encode`)."""
         return {
@@ -127,6 +146,17 @@ class ModelName:
 
 
 @dataclass(frozen=True)
+class Columns:
+    """One partition's partials of one model as two parallel lists: what crosses a process
+    boundary. A dict keyed by (partition, key) tuples took ten times as long to send and read back
+    (0.52 s to build and 0.43 s to unpickle per 100,000 events, against 0.10 s and 0.04 s)."""
+
+    partition: int
+    keys: list[str]
+    values: list[bytes]
+
+
+@dataclass(frozen=True)
 class Folded:
     """A finished rebuild as plain data: it crosses process boundaries, and the folds of disjoint
     sets of partitions merge into the fold of them all (a partial belongs to one partition)."""
@@ -134,14 +164,14 @@ class Folded:
     models: tuple[ModelName, ...]
     events: int
     skipped: Counter[str]
-    by_model: Mapping[str, dict[tuple[int, str], bytes]]
+    by_model: Mapping[str, list[Columns]]
     at: Mapping[int, int]
 
     @classmethod
     def of(cls, rebuild: Rebuild) -> Folded:
+        """The rebuild's result (``rebuild.finish()`` called)."""
         names = tuple(ModelName(model.name) for model in rebuild.models)
-        partials = {model.name: rebuild.partials(model.name) for model in rebuild.models}
-        return cls(names, rebuild.events, Counter(rebuild.skipped), partials, rebuild.positions())
+        return cls(names, rebuild.events, Counter(rebuild.skipped), rebuild.columns(), rebuild.positions())
 
     @classmethod
     def merged(cls, parts: Sequence[Folded]) -> Folded:
@@ -151,12 +181,18 @@ class Folded:
         for part in parts:
             skipped.update(part.skipped)
         names = parts[0].models
-        by_model = {m.name: {k: v for part in parts for k, v in part.by_model[m.name].items()} for m in names}
+        by_model = {m.name: [columns for part in parts for columns in part.by_model[m.name]] for m in names}
         at = {p: offset for part in parts for p, offset in part.at.items()}
         return cls(names, sum(part.events for part in parts), skipped, by_model, at)
 
     def partials(self, model: str) -> dict[tuple[int, str], bytes]:
-        return dict(sorted(self.by_model[model].items()))
+        return dict(
+            sorted(
+                ((columns.partition, key), value)
+                for columns in self.by_model[model]
+                for key, value in zip(columns.keys, columns.values, strict=True)
+            )
+        )
 
     def positions(self) -> dict[int, int]:
         return dict(sorted(self.at.items()))
