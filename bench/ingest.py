@@ -248,7 +248,7 @@ class BenchWorker(WorkerProcess):
         super().__init__(settings, log_path)
         self.command = command
 
-    def start(self, timeout: float = 120.0) -> BenchWorker:
+    def start(self, timeout: float = 120.0, wait: bool = True) -> BenchWorker:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 self.command,
@@ -258,6 +258,8 @@ class BenchWorker(WorkerProcess):
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        if not wait:
+            return self
         try:
             eventually(self.ready, timeout=timeout, interval=0.5)
         except AssertionError:
@@ -266,7 +268,9 @@ class BenchWorker(WorkerProcess):
         return self
 
 
-def bench_settings(tmp: Path, store: str) -> Settings:
+def bench_settings(tmp: Path, store: str, database_url: str | None = None) -> Settings:
+    """The worker's settings; the write model on a fresh SQLite file unless ``database_url`` names
+    another store (an empty PostgreSQL database, e.g. a private server as `tests.postgres` starts)."""
     run_id = uuid.uuid4().hex[:8]
     return Settings(
         kafka_bootstrap_servers=f"127.0.0.1:{free_port()}",
@@ -276,7 +280,7 @@ def bench_settings(tmp: Path, store: str) -> Settings:
         app_id=f"bench-{run_id}",
         store=f"{store}://",
         data_dir=tmp / "faust-data",
-        database_url=f"sqlite:///{tmp / 'intake.sqlite3'}",
+        database_url=database_url or f"sqlite:///{tmp / 'intake.sqlite3'}",
         web_port=free_port(),
     )
 
@@ -569,6 +573,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--http-concurrency", type=int, default=4, help="concurrent HTTP clients (default 4)")
     parser.add_argument("--batch-size", type=int, default=1000, help="events per HTTP batch (default 1000)")
     parser.add_argument("--store", choices=("memory", "rocksdb"), default="memory", help="Faust table store")
+    parser.add_argument(
+        "--database-url", help="the write model's database (default: a fresh SQLite file); must be empty"
+    )
     parser.add_argument("--baseline-runs", type=int, default=3, help="raw produce runs; the best counts")
     parser.add_argument(
         "--seed", type=int, default=7, help="workload seed (ids change per path, not per seed)"
@@ -583,7 +590,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     started, host, commit = datetime.now(UTC), machine(), revision()
     with tempfile.TemporaryDirectory(prefix="salesledger-bench-") as tmp_dir:
         tmp = Path(tmp_dir)
-        settings = bench_settings(tmp, args.store)
+        settings = bench_settings(tmp, args.store, args.database_url)
         state = broker.up(settings)
         worker: BenchWorker | None = None
         try:
@@ -613,7 +620,11 @@ def main(argv: Sequence[str] | None = None) -> None:
         "setup": {
             "partitions": settings.topic_partitions,
             "store": settings.store,
-            "database": "sqlite (write model; eventsourcing defaults: WAL, synchronous FULL)",
+            "database": (
+                f"{args.database_url.split('@')[-1]} (write model)"
+                if args.database_url
+                else "sqlite (write model; eventsourcing defaults: WAL, synchronous FULL)"
+            ),
             "aggregate_cache_size": settings.aggregate_cache_size,
             "ingest_batch_size": settings.ingest_batch_size,
             "relay_batch_size": settings.relay_batch_size,

@@ -1,11 +1,16 @@
 """The write model application: records batches of events through the process rules.
 
-A batch is one database transaction: aggregates are loaded once (and kept in a cache), every
-event is decided by the pure rules and recorded, and all changed aggregates are saved together.
-The fast path does not look up event ids: the uniqueness of `EventKey` aggregates makes the
-database refuse a repeat, and only then is the batch redone with look-ups, reporting each repeat
-as a duplicate (same content) or a conflict (different content). The same path resolves two
-workers changing one aggregate at once (optimistic concurrency on aggregate versions).
+A batch is one database transaction: every event is decided by the pure rules over the heads of
+the ledgers it changes (kept in a cache, `services.writemodel.heads`), and the domain events of
+the accepted ones are written together, in event order, through the library's event store
+(`services.writemodel.batch`). Idempotency is the store's own uniqueness inside that transaction:
+a repeat makes the database refuse the batch, which is then redone with look-ups, reporting each
+repeat as a duplicate (same content) or a conflict (different content). The same path resolves
+two workers changing one ledger at once (optimistic concurrency on aggregate versions).
+
+The library's aggregate objects are still what reads a ledger back (`Repository.get`, with its
+snapshots, on a cache miss) and what takes snapshots; the hot path only skips building one per
+event.
 """
 
 from __future__ import annotations
@@ -13,33 +18,43 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError, Recording, Tracking
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import datetime_now_with_tzinfo
+from eventsourcing.persistence import IntegrityError, Tracking
 from eventsourcing.utils import get_topic
 
-from events import Envelope, serialize_event
+from events import Envelope
 from sales.process import ProcessConfig
-from sales.routing import apply_event, targets
-from sales.rules import RuleViolation
+from sales.routing import targets
 from services.writemodel.aggregates import IDENTITY_ID, EventKey, Ledger, StoreIdentity, key_id
-from services.writemodel.outcomes import Appended, IntakeRow, Outcome, event_key, fingerprint
+from services.writemodel.batch import BatchDecision, ledger_id
+from services.writemodel.heads import Head, HeadCache
+from services.writemodel.intake import intake_rows
+from services.writemodel.outcomes import Appended, IntakeRow
 
 log = logging.getLogger(__name__)
 RECORDED_TOPIC = get_topic(Ledger.Recorded)
+LEDGER_TOPICS = [get_topic(kind) for kind in (Ledger.Created, Ledger.Recorded, Ledger.Affected)]
 MAX_ATTEMPTS = 5
+HEAD_CACHE_SIZE = "HEAD_CACHE_MAXSIZE"
+"""The environment key of how many ledger heads the writer keeps (`services.writemodel.heads`)."""
+DEFAULT_HEAD_CACHE = 10_000
+SNAPSHOT_INTERVAL = 100
 
 
 class WriteModel(Application[UUID]):
-    snapshotting_intervals = {Ledger: 100}
+    snapshotting_intervals = {Ledger: SNAPSHOT_INTERVAL}
 
-    def __init__(self, process: ProcessConfig, env: dict[str, str]) -> None:
+    def __init__(self, process: ProcessConfig, env: Mapping[str, str]) -> None:
         super().__init__(env=env)
         self.process = process
         self.tracking = self.factory.tracking_recorder()
+        empty = not self.recorder.select_notifications(start=0, limit=1, topics=LEDGER_TOPICS)
+        self.heads = HeadCache(int(env.get(HEAD_CACHE_SIZE, DEFAULT_HEAD_CACHE)), complete=empty)
         self.store_id = self._identity()
 
     # --- commands -----------------------------------------------------------------------------
@@ -56,90 +71,67 @@ class WriteModel(Application[UUID]):
                     raise
                 log.debug("batch collided (attempt %s); redoing it with look-ups", attempt)
                 check_keys = True
-            except BaseException:
-                self._evict(events)  # cached aggregates are shared, not copies: drop what we touched
-                raise
         raise AssertionError("unreachable")
 
-    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """As eventsourcing's, but only ledgers enter the aggregate cache: an `EventKey` is never
-        loaded again on the fast path, and caching them would push the hot leads and deals out."""
-        recordings = self.events.put(
-            processing_event.events, tracking=processing_event.tracking, **processing_event.saved_kwargs
-        )
-        if self.repository.cache is not None:
-            for aggregate_id, aggregate in processing_event.aggregates.items():
-                if isinstance(aggregate, Ledger):
-                    self.repository.cache.put(aggregate_id, aggregate)
-        return recordings
-
     def _record_batch(self, events: Sequence[Envelope], check_keys: bool) -> list[Appended]:
-        results: list[Appended] = []
-        ledgers: dict[UUID, Ledger] = {}
-        keys: dict[str, str] = {}
-        new_keys: list[EventKey] = []
-        for event in events:
-            ekey, print_ = event_key(event), fingerprint(event)
-            seen = keys.get(ekey) or (self._stored_fingerprint(ekey) if check_keys else None)
-            if seen is not None:
-                results.append(Appended(event.id, Outcome.DUPLICATE if seen == print_ else Outcome.CONFLICT))
-                continue
-            try:
-                ledger = self._decide_and_record(event, ekey, ledgers)
-            except RuleViolation as violation:
-                # A repeat usually breaks a rule too (a lead captured twice): repeats win, so look.
-                stored = None if check_keys else self._stored_fingerprint(ekey)
-                if stored is not None:
-                    results.append(
-                        Appended(event.id, Outcome.DUPLICATE if stored == print_ else Outcome.CONFLICT)
-                    )
-                else:
-                    results.append(Appended(event.id, Outcome.VIOLATION, violation.rule, violation.message))
-                continue
-            keys[ekey] = print_
-            new_keys.append(EventKey(event_key=ekey, fingerprint=print_, ledger_id=ledger.id))
-            results.append(Appended(event.id, Outcome.ACCEPTED))
-        if new_keys:
-            self.save(*ledgers.values(), *new_keys)
-        return results
+        decision = BatchDecision(
+            self.process, self._head, self._stored_fingerprint, check_keys, datetime_now_with_tzinfo()
+        )
+        decided = decision.decide_all(events)
+        if decided.pending:
+            self.events.put(decided.pending)
+            self.heads.update(decided.heads)
+            self._take_due_snapshots(decided.pending)
+        return decided.results
 
-    def _decide_and_record(self, event: Envelope, ekey: str, ledgers: dict[UUID, Ledger]) -> Ledger:
-        """Decide on every aggregate the event changes (all or nothing), then record it in its own
-        aggregate and its effect in those it opens (a deal opened by `LeadQualified`)."""
-        own, *others = targets(event)
-        loaded = {target: self._ledger(*target, ledgers) for target in (own, *others)}
-        states = apply_event(event, {target: ledger.state for target, ledger in loaded.items()}, self.process)
-        ledger = loaded[own]
-        ledger.record(ekey, event.partition_key, serialize_event(event).decode(), states[own])
-        for target in others:
-            loaded[target].affect(ekey, states[target])
-        return ledger
+    def _head(self, ident: UUID, kind: str, key: str) -> Head:
+        """The ledger's head: cached, else read back from the store, else a new ledger.
 
-    def _ledger(self, kind: str, key: str, ledgers: dict[UUID, Ledger]) -> Ledger:
-        ledger_id = Ledger.create_id(kind, key)
-        if ledger_id not in ledgers:
+        Every ledger event holds the state after it, and a `Recorded` one its chain hash too, so
+        the last event alone is the head (one query, nothing replayed); only a ledger whose last
+        event is not its own (a deal opened, not yet moved) is rebuilt by the repository. A miss
+        in a complete cache asks nothing."""
+        head = self.heads.get(ident)
+        if head is not None:
+            return head
+        if self.heads.complete:  # every stored ledger is cached: this one is new (`HeadCache`)
+            return Head.new(kind, key)
+        last = self.recorder.select_events(ident, desc=True, limit=1)
+        if not last:
+            return Head.new(kind, key)
+        event: Any = self.mapper.to_domain_event(last[0])
+        if isinstance(event, Ledger.Recorded):
+            return Head(kind, key, event.originator_version, event.state, event.hash)
+        try:
+            ledger: Ledger = self.repository.get(ident)
+        except AggregateNotFoundError:
+            return Head.new(kind, key)
+        return Head(kind, key, ledger.version, ledger.state, ledger.head)
+
+    def _take_due_snapshots(self, pending: Sequence[Any]) -> None:
+        """A snapshot at every hundredth version of a ledger, as the library's `save` takes them
+        (after the events' transaction: a snapshot is a cache, never the truth)."""
+        due = {
+            (event.originator_id, event.originator_version)
+            for event in pending
+            if event.originator_version % SNAPSHOT_INTERVAL == 0 and not isinstance(event, EventKey.Created)
+        }
+        for ident, version in sorted(due, key=lambda pair: pair[1]):
             try:
-                ledgers[ledger_id] = self.repository.get(ledger_id)
-            except AggregateNotFoundError:
-                ledgers[ledger_id] = Ledger(kind=kind, key=key)
-        return ledgers[ledger_id]
+                self.take_snapshot(ident, version=version)
+            except Exception:  # a missing snapshot only makes the next reload slower
+                log.exception("snapshot of %s at version %s failed", ident, version)
 
     def _stored_fingerprint(self, ekey: str) -> str | None:
-        try:
-            stored: EventKey = self.repository.get(key_id(ekey))
-        except AggregateNotFoundError:
+        stored = self.recorder.select_events(key_id(ekey), limit=1)
+        if not stored:
             return None
-        return stored.fingerprint
+        created: Any = self.mapper.to_domain_event(stored[0])
+        return str(created.fingerprint)
 
     def _evict(self, events: Sequence[Envelope]) -> None:
-        """Forget cached aggregates a failed batch touched: another writer may have moved them."""
-        cache = self.repository.cache
-        if cache is None:
-            return
-        for event in events:
-            for aggregate_id in (Ledger.create_id(*target) for target in targets(event)):
-                with contextlib.suppress(KeyError):
-                    cache.get(aggregate_id, evict=True)
+        """Forget the heads a failed batch touched: another writer may have moved them."""
+        self.heads.evict(ledger_id(*target) for event in events for target in targets(event))
 
     def _identity(self) -> str:
         try:
@@ -156,22 +148,7 @@ class WriteModel(Application[UUID]):
         notifications = self.recorder.select_notifications(
             start=seq, limit=limit, topics=[RECORDED_TOPIC], inclusive_of_start=False
         )
-        rows = []
-        for notification in notifications:
-            recorded: Any = self.mapper.to_domain_event(notification)
-            headers = (
-                ("salesledger.aggregate", str(recorded.originator_id).encode()),
-                ("salesledger.version", str(recorded.originator_version).encode()),
-                ("salesledger.prevhash", recorded.prev_hash.encode()),
-                ("salesledger.hash", recorded.hash.encode()),
-            )
-            event_id = recorded.event_key.split("\n", 1)[1]
-            rows.append(
-                IntakeRow(
-                    notification.id, event_id, recorded.partition_key, recorded.envelope.encode(), headers
-                )
-            )
-        return rows
+        return intake_rows(notifications, self.mapper)
 
     def position(self, name: str) -> int:
         return self.tracking.max_tracking_id(name) or 0
