@@ -35,6 +35,10 @@ log = logging.getLogger(__name__)
 class Lease(Protocol):
     """Non-blocking leadership: `try_acquire` again while holding is cheap and returns True."""
 
+    held_elsewhere: bool
+    """Whether the last `try_acquire` failed because another holder has the lease (a leader is
+    known), rather than because the lease could not be asked for (a database outage)."""
+
     def try_acquire(self) -> bool: ...
 
     def held(self) -> bool: ...
@@ -50,6 +54,7 @@ class RelayLease:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._fd: int | None = None
+        self.held_elsewhere = False
 
     def try_acquire(self) -> bool:
         if self._fd is not None:
@@ -62,8 +67,9 @@ class RelayLease:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(fd)
+            self.held_elsewhere = True
             return False
-        self._fd = fd
+        self._fd, self.held_elsewhere = fd, False
         return True
 
     def held(self) -> bool:
@@ -98,6 +104,7 @@ class PostgresLease:
         self.keepalive_seconds = keepalive_seconds
         self._conn: Connection[TupleRow] | None = None
         self._held = False
+        self.held_elsewhere = False
 
     @property
     def backend_pid(self) -> int | None:
@@ -115,8 +122,10 @@ class PostgresLease:
         except psycopg.Error as exc:
             log.warning("lease %r: database unavailable (%s); not leading", self.name, exc)
             self._drop()
+            self.held_elsewhere = False
             return False
         self._held = bool(row and row[0])
+        self.held_elsewhere = not self._held
         return self._held
 
     def held(self) -> bool:

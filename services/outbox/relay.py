@@ -22,6 +22,7 @@ workers wait and take over when the holder dies.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from aiokafka.partitioner import murmur2
 from services.kafka_access import KafkaAccess
 from services.metrics import RELAY_IMPOSSIBLE_TAILS, RELAY_POSITION, RELAYED
 from services.outbox.lease import Lease
+from services.outbox.metrics import RELAY_LEADING
 from services.writemodel.outcomes import IntakeRow, IntakeStore
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,9 @@ POSITION = "relay"
 TAIL_WINDOW = 64
 """Records read back from the end of each partition at start-up: a few forged records appended after
 the real tail do not hide it (more than this only cost duplicates, never a lost row)."""
+RETRY_FIRST, RETRY_LAST = 1.0, 16.0
+"""Seconds before leading again after a failure, doubling up to the last: a relay that died on the
+first refused connection would leave accepted events off the log until a restart (issue 15)."""
 
 
 def partition_for(key: str, partitions: int) -> int:
@@ -192,18 +197,35 @@ class Relay:
         self.store, self.kafka, self.topic, self.lease = store, kafka, topic, lease
         self.batch_size, self.idle_interval = batch_size, idle_interval
         self._wakeup = asyncio.Event()
+        self.leading = False
+        """Whether this relay holds the lease now (readiness: a relay leads here or elsewhere)."""
 
     def wake(self) -> None:
         self._wakeup.set()
 
     async def run(self, stopping: asyncio.Event) -> None:
         """Wait for the lease, then relay until `stopping` is set."""
+        backoff = RETRY_FIRST
         while not stopping.is_set():
             if await asyncio.to_thread(self.lease.try_acquire):  # a PostgreSQL lease connects
+                self.leading = True
+                RELAY_LEADING.set(1)
+                failed = False
                 try:
                     await self._relay_while_leader(stopping)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:  # a broker or store failure: lead again after a pause, never die
+                    log.exception("relay failed; trying to lead again in %.0f s", backoff)
+                    failed = True
                 finally:
-                    self.lease.release()
+                    self.leading = False
+                    RELAY_LEADING.set(0)
+                    self.lease.release()  # another worker may lead meanwhile
+                if failed:  # new appends do not cut this pause short (`wake`): the failure would repeat
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stopping.wait(), backoff)
+                backoff = min(backoff * 2, RETRY_LAST) if failed else RETRY_FIRST
             else:
                 await self._sleep(stopping, 1.0)
 
