@@ -17,6 +17,9 @@ import re
 import time
 from collections.abc import Callable
 
+from services.logs import LogFormat, use_format
+from services.settings import get_settings
+
 Kind = tuple[str, int, str]
 DIGITS = re.compile(r"[0-9]+")
 
@@ -48,9 +51,15 @@ class Repeats(logging.Filter):
         return True
 
 
-def limit_repeats(logger: logging.Logger, window: float = 10.0) -> Repeats:
-    """Install one `Repeats` on every handler of ``logger`` (the root logger, once configured)."""
+def limit_repeats(
+    logger: logging.Logger, window: float = 10.0, log_format: LogFormat | None = None
+) -> Repeats:
+    """Install one `Repeats` on every handler of ``logger`` (the root logger, once configured), and
+    the configured line format (``SALESLEDGER_LOG_FORMAT``, `services.logs`): this is the one hook
+    the worker calls once Faust has set its handlers up, and the limiter works on the record, not on
+    its text, so it limits JSON and text lines alike."""
     repeats = Repeats(window)
+    use_format(logger, log_format or get_settings().log_format)
     for handler in logger.handlers:
         handler.addFilter(repeats)
     return repeats

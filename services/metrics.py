@@ -115,6 +115,26 @@ COMMISSION_PAID = Gauge(
     ["currency", "team"],
     registry=REGISTRY,
 )
+DEALS_WON = Gauge(
+    "salesledger_deals_won",
+    "Deals won this quarter (closing day in the org time zone), by currency and the team of the "
+    "deal's rep on that day (relay leader only).",
+    ["currency", "team"],
+    registry=REGISTRY,
+)
+WON_REVENUE = Gauge(
+    "salesledger_won_revenue",
+    "Won amount of the deals won this quarter, by currency and the team of the deal's rep on its "
+    "closing day (relay leader only).",
+    ["currency", "team"],
+    registry=REGISTRY,
+)
+PROJECTION_FAILING = Gauge(
+    "salesledger_projection_failing_seconds",
+    "How long the projector has been failing to step or to write its changelog (0 while it "
+    "writes): a retried write resets it, so a value that keeps growing means nothing is written.",
+    registry=REGISTRY,
+)
 ATTAINMENT_REPS = Gauge(
     "salesledger_attainment_reps",
     "Reps by team and quota attainment bucket (lt_50, 50_80, 80_100, 100_120, ge_120, no_quota, "

@@ -21,6 +21,7 @@ from services.admission import admit, admit_decoded, count_outcomes, count_rejec
 from services.auth.keys import ApiKeys
 from services.auth.roles import MAY_PUBLISH
 from services.gate.batch import BatchRefused, split_batch
+from services.logs import log_outcomes, log_refused, log_rejected
 from services.refusals import HTTP_STATUS, Refusal, of_reason, refused
 from services.web.routes import Call, Reply, refusal
 from services.writemodel.outcomes import Appended, Outcome
@@ -104,6 +105,7 @@ def source_error(event: Envelope, sources: frozenset[str] | None) -> dict[str, A
     named = " or ".join(repr(source) for source in sorted(sources))
     message = f"this API key publishes as source {named}, not {event.source!r}"
     count_rejection(event.type, Refusal.SOURCE_MISMATCH, "http")  # type: ignore[attr-defined]
+    log_refused(event, Refusal.SOURCE_MISMATCH, "http")
     return refused(Refusal.SOURCE_MISMATCH, message, [{"field": "source", "message": message}])
 
 
@@ -115,11 +117,13 @@ async def post_event(gate: Gate, call: Call) -> Reply:
     try:
         event = admit(call.body, transport="http", max_bytes=gate.max_event_bytes)
     except Rejection as rejection:
+        log_rejected(rejection, "http", call.body)
         return Reply(HTTP_STATUS[of_reason(rejection.reason)], {"status": "rejected", **rejection.as_dict()})
     if (refusal_body := source_error(event, source)) is not None:
         return Reply(HTTP_STATUS[Refusal.SOURCE_MISMATCH], refusal_body)
     (result,) = await gate.recorder.append([event])
     count_outcomes([event], [result], "http")
+    log_outcomes([event], [result], "http")
     body, status = outcome_body(event, result)
     return Reply(status, body)
 
@@ -165,6 +169,7 @@ def admit_batch(gate: Gate, body: bytes, source: frozenset[str] | None) -> list[
                 max_bytes=gate.max_event_bytes,
             )
         except Rejection as rejection:
+            log_rejected(rejection, "http", item.document)
             verdicts.append({"status": "rejected", **rejection.as_dict()})
             continue
         refusal_body = source_error(event, source)
@@ -178,6 +183,7 @@ async def record_batch(gate: Gate, verdicts: list[Verdict]) -> dict[str, Any]:
     results: list[dict[str, Any]] = [v if isinstance(v, dict) else {} for v in verdicts]
     stored = await gate.recorder.append([event for _, event in valid]) if valid else []
     count_outcomes([event for _, event in valid], stored, "http")
+    log_outcomes([event for _, event in valid], stored, "http")
     for (index, event), appended in zip(valid, stored, strict=True):
         results[index] = outcome_body(event, appended)[0]
     for index, body in enumerate(results):

@@ -13,7 +13,7 @@ them with the same pure functions the queries use.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -25,7 +25,7 @@ from projections.incentives import ledger
 from projections.incentives.approvals import final_payouts
 from projections.incentives.context import Context, context_of
 from projections.kpi_attainment import attainment_distribution
-from projections.periods import local_day, period_days, period_key
+from projections.periods import day_period_key, local_day, period_days, period_key
 from sales.process import ProcessConfig
 from services.projector.readmodels import ReadModel, read_models
 from services.queries.fanout import PeerBody
@@ -50,6 +50,8 @@ class BusinessNumbers:
     """Commission earned this quarter per (currency, team)."""
     paid: dict[tuple[str, str], Decimal]
     """Payouts approved for periods ending this quarter per (currency, team)."""
+    won: dict[tuple[str, str], tuple[int, Decimal]]
+    """Deals won this quarter and their won amount per (currency, team)."""
 
 
 def _states(model: ReadModel, bodies: Sequence[PeerBody], partitions: int) -> list[tuple[str, Any]]:
@@ -86,7 +88,28 @@ def business_numbers(
     entries = ledger.merge_all(_states(models["incentives"], bodies["incentives"], partitions))
     context = context_of(state, book, process)
     earned, paid = _commission(entries, context, state, quarter, timezone, today)
-    return BusinessNumbers(stages, attainment, earned, paid)
+    won = won_this_quarter(deals.values(), state, quarter, timezone)
+    return BusinessNumbers(stages, attainment, earned, paid, won)
+
+
+def won_this_quarter(
+    deals: Iterable[pipeline.DealView], state: org.OrgState, quarter: str, timezone: str
+) -> dict[tuple[str, str], tuple[int, Decimal]]:
+    """Deals won in ``quarter`` (their closing day on the org's wall clock) and their won amount, per
+    (currency, team of the deal's rep on that day, ``none`` without one). A reopened deal won
+    again counts once, on its last win: the pipeline keeps one state per deal."""
+    won: dict[tuple[str, str], tuple[int, Decimal]] = {}
+    for deal in deals:
+        if deal.status != "won" or deal.closed_at is None or deal.won_amount is None:
+            continue
+        day = local_day(deal.closed_at, timezone)
+        if day_period_key("quarter", day) != quarter:
+            continue
+        team = (org.team_of(state, deal.rep_id, day) if deal.rep_id else None) or "none"
+        key = (deal.won_amount.currency, team)
+        count, amount = won.get(key, (0, Decimal(0)))
+        won[key] = (count + 1, amount + deal.won_amount.amount)
+    return won
 
 
 def _commission(

@@ -16,6 +16,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
@@ -29,9 +30,12 @@ from services.metrics import (
     COMMISSION_EARNED,
     COMMISSION_PAID,
     CONSUMER_LAG,
+    DEALS_WON,
     PIPELINE_OPEN_DEALS,
     PIPELINE_OPEN_VALUE,
     PIPELINE_WEIGHTED_VALUE,
+    PROJECTION_FAILING,
+    WON_REVENUE,
 )
 from services.projector.service import Projector
 from services.queries.fanout import partial_bodies
@@ -44,6 +48,8 @@ BUSINESS = (
     ATTAINMENT_REPS,
     COMMISSION_EARNED,
     COMMISSION_PAID,
+    DEALS_WON,
+    WON_REVENUE,
 )
 """Exported by the relay leader only (cleared on every other worker)."""
 
@@ -125,6 +131,15 @@ class BusinessGauges:
             COMMISSION_EARNED.labels(currency, team).set(float(amount))
         for (currency, team), amount in numbers.paid.items():
             COMMISSION_PAID.labels(currency, team).set(float(amount))
+        for (currency, team), (deals, revenue) in numbers.won.items():
+            DEALS_WON.labels(currency, team).set(deals)
+            WON_REVENUE.labels(currency, team).set(float(revenue))
+
+
+def refresh_failing(projector: Projector) -> None:
+    """How long the projector has been failing (`Projector.failing`), for the changelog alert."""
+    failing = projector.failing
+    PROJECTION_FAILING.set(time.monotonic() - failing[0] if failing is not None else 0.0)
 
 
 def register_gauges(app: faust.App, business: BusinessGauges, every: float) -> None:
@@ -134,6 +149,7 @@ def register_gauges(app: faust.App, business: BusinessGauges, every: float) -> N
     async def refresh_gauges() -> None:
         try:
             refresh_lag(app)
+            refresh_failing(business.projector)
             await business.refresh()
         except Exception:  # a gauge must never take the worker down
             log.exception("refreshing gauges failed")

@@ -45,6 +45,7 @@ from services.deadletter import reason_headers
 from services.ingestor.principals import SourceBindings
 from services.ingestor.triage import TRANSPORT, DeadLetter, admit_record, refused_by_write_model
 from services.kafka_access import aiokafka_options
+from services.logs import log_deadletter, log_outcomes
 from services.metrics import DEADLETTERED
 from services.settings import Settings
 from services.writemodel.recorder import Recorder
@@ -145,6 +146,7 @@ class Ingestor:
             events = [event for _, event in admitted]
             results = await self.recorder.append_until_stored(events)
             count_outcomes(events, results, TRANSPORT)
+            log_outcomes(events, results, TRANSPORT)
             for (record, event), result in zip(admitted, results, strict=True):
                 refused = refused_by_write_model(record, event, result)
                 if refused is not None:
@@ -169,6 +171,7 @@ class Ingestor:
                 delay = min(delay * 2, 10.0)
         for letter in dead:
             DEADLETTERED.labels(STAGE, str(letter.reason)).inc()
+            log_deadletter(STAGE, str(letter.reason), letter.record.value)
 
     async def _send(self, dead: Sequence[DeadLetter]) -> None:
         assert self._producer is not None

@@ -19,14 +19,15 @@ from tests.support import WorkerProcess
 pytestmark = pytest.mark.integration
 
 
+@pytest.mark.parametrize("log_format", ["json", "text"])  # issue 16: JSON lines (the default) too
 def test_a_worker_on_postgresql_never_logs_the_database_password(
-    kafka: Settings, postgres_url: str, tmp_path: Path
+    kafka: Settings, postgres_url: str, tmp_path: Path, log_format: str
 ) -> None:
     password = unquote(urlsplit(postgres_url).password or "")
     assert password, "the test database has a password login"
     url = with_schema(postgres_url, f"secrets_{uuid.uuid4().hex[:8]}")
     settings = worker_settings(kafka, tmp_path, "secrets").model_copy(
-        update={"database_url": url, "log_level": "debug"}
+        update={"database_url": url, "log_level": "debug", "log_format": log_format}
     )
     keys = ApiKeys.from_url(url)
     try:
@@ -43,3 +44,6 @@ def test_a_worker_on_postgresql_never_logs_the_database_password(
     text = log.read_text(errors="replace")
     assert "relay leading" in text, "the worker logged its start-up"
     assert password not in text
+    assert key not in text  # the publisher's API key neither
+    ours = [line for line in text.splitlines() if line.startswith("{") and "salesledger.events" in line]
+    assert bool(ours) == (log_format == "json"), "event lines are JSON in the JSON format only"
