@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from functools import partial
 
 import faust
-from faust.sensors.prometheus import setup_prometheus_sensors
 
 from projections.org import OrgState
 from sales.process import ProcessConfig, load_process
@@ -25,22 +24,26 @@ from services.access.policies import POLICIES, Policy
 from services.auth.keys import ApiKeys
 from services.contracts import asyncapi_document, event_schemas, openapi_document
 from services.contracts import handlers as contracts
-from services.db import parse_database_url, private_dir
+from services.db import SqliteConfig, parse_database_url, private_dir
 from services.gate import http as gate
 from services.gauges.export import BusinessGauges, register_gauges
 from services.ingestor.consumer import Ingestor, register_ingestor
 from services.kafka_access import faust_credentials, kafka_access
-from services.metrics import REGISTRY
+from services.outbox.identity import with_instance_id
 from services.outbox.lease import lease_for
 from services.outbox.relay import Relay
+from services.outbox.watch import Watch, road_problems
 from services.projector.readmodels import read_models
 from services.projector.service import Projector
 from services.queries import coaching, drilldown, statements, what_if
 from services.queries import handlers as queries
 from services.queries.fanout import PARTIALS, FannedOut, own_partials
+from services.sensors import install_sensor
 from services.settings import Settings
+from services.ui.live import serve_events
+from services.ui.routes import browsed, dashboard_routes
 from services.web.faust import bounded_app, serve
-from services.web.health import health
+from services.web.health import health, live
 from services.web.routes import Handler, Route
 from services.writemodel.application import WriteModel
 from services.writemodel.environment import write_model_env
@@ -61,6 +64,8 @@ class Worker:
     """The event store read back for drill-down histories (workers that answer queries)."""
     ingestor: Ingestor | None = field(default=None)
     """The inbound batch consumer, once `create_app` has registered it (workers with the ingestor role)."""
+    watch: Watch | None = field(default=None)
+    """The relay backlog, the broker and the disk, watched for readiness and `/metrics`."""
 
 
 def compose(settings: Settings, canonical_url: str) -> Worker:
@@ -80,14 +85,22 @@ def compose(settings: Settings, canonical_url: str) -> Worker:
     if "projector" in roles:
         projector = Projector(settings, read_models(process, settings.org_timezone), canonical_url)
     store = StoreHistory(model) if model is not None and reads_history else None
-    return Worker(settings, process, recorder, relay, projector, store)
+    database = parse_database_url(settings.database_url)
+    state_dirs = [settings.data_dir] + ([database.path.parent] if isinstance(database, SqliteConfig) else [])
+    watch = Watch(model, settings.kafka_bootstrap_servers, kafka_access(settings), state_dirs)
+    return Worker(settings, process, recorder, relay, projector, store, watch=watch)
 
 
 def routes(worker: Worker, app: faust.App) -> list[Route]:
     """Every endpoint this worker serves, one table (`/metrics` is Faust's Prometheus sensor)."""
+    ready = partial(health, partial(readiness, worker, app))
     settings, table = (
         worker.settings,
-        [Route("GET", "/v1/health", partial(health, partial(readiness, worker, app)))],
+        [
+            Route("GET", "/v1/health", ready),
+            Route("GET", "/v1/health/ready", ready),
+            Route("GET", "/v1/health/live", live),
+        ],
     )
     reads = (
         queries.Queries(FannedOut(worker.projector), worker.process, settings.org_timezone)
@@ -138,6 +151,7 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
             Route("GET", "/v1/leads/{lead_id}", partial(drilldown.lead, drill)),
             Route("GET", "/v1/events/{event_id}/history", partial(drilldown.event_history, drill)),
         ]
+        table += dashboard_routes(drill, guard)  # the browser dashboard (docs/dashboard.md)
     published = contracts.Contracts(openapi_document(settings), asyncapi_document(settings), event_schemas())
     table += [
         Route("GET", "/v1/openapi.json", partial(contracts.openapi, published)),
@@ -145,7 +159,10 @@ def routes(worker: Worker, app: faust.App) -> list[Route]:
         Route("GET", contracts.SCHEMAS_PATH, partial(contracts.schema_index, published)),
         Route("GET", contracts.SCHEMAS_PATH + "/{event_type}", partial(contracts.event_schema, published)),
     ]
-    return [Route(r.method, r.path, guarded(guard, POLICIES[(r.method, r.path)], covered(r))) for r in table]
+    return [
+        browsed(Route(r.method, r.path, guarded(guard, POLICIES[(r.method, r.path)], covered(r))))
+        for r in table
+    ]
 
 
 UNCOVERED = frozenset({Policy.PUBLIC, Policy.PEER, Policy.PUBLISH})
@@ -183,11 +200,18 @@ def readiness(worker: Worker, app: faust.App) -> tuple[bool, list[str], list[str
         {f"{tp.topic}/{tp.partition}" for tp in app.consumer.assignment()} | projecting | ingesting
     )
     problems = [problem] if projector is not None and (problem := projector.problem()) else []
+    problems += road_problems(worker.relay, worker.watch)
     if not assigned:
         problems.append("no partition assigned yet")
     if app.rebalancing:
         problems.append("the consumer group is rebalancing")
     return not problems, assigned, problems
+
+
+def progress(projector: Projector) -> int:
+    """How far the projector has folded (the sum of its partitions' next offsets): what the
+    dashboard's live stream polls to know when to recompute (`services.ui.live`)."""
+    return sum(projector.positions().values())
 
 
 def faust_app(settings: Settings) -> faust.App:
@@ -224,13 +248,23 @@ def faust_app(settings: Settings) -> faust.App:
 
 def create_app(settings: Settings) -> faust.App:
     """A Faust app running the roles in ``settings.roles``, with their routes, tasks and timers."""
+    settings = with_instance_id(settings)  # a restarted worker is known again at once (issue 15)
     app = faust_app(settings)
     worker = compose(settings, str(app.conf.canonical_url))
     if worker.recorder is not None and "ingestor" in settings.role_set:
         worker.ingestor = register_ingestor(app, worker.recorder, settings)
-    serve(app, routes(worker, app))
-    setup_prometheus_sensors(app, pattern="/metrics", registry=REGISTRY, name_prefix="salesledger_faust")
-    relay, projector = worker.relay, worker.projector
+    table = routes(worker, app)
+    serve(app, table)
+    if worker.projector is not None:  # the dashboard's live numbers, on the projector's progress
+        serve_events(app, table, partial(progress, worker.projector))
+    install_sensor(app, pattern="/metrics")  # Faust's numbers under our naming (services.sensors)
+    relay, projector, watch = worker.relay, worker.projector, worker.watch
+    if watch is not None:
+
+        @app.task  # type: ignore[untyped-decorator]
+        async def watch_the_road() -> None:
+            await watch.run()  # runs until the worker cancels it on shutdown
+
     if relay is not None:
 
         @app.task  # type: ignore[untyped-decorator]

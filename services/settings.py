@@ -195,7 +195,8 @@ class Settings(BaseSettings):
     worker_instance_id: str | None = Field(
         None,
         description="Static group membership id (unique per worker): a restarted worker with the same id "
-        "gets its partitions back without a rebalance.",
+        "gets its partitions back without a rebalance. Unset, each worker derives one from its host name, "
+        "HTTP port and data directory (services.outbox.identity); set it where host names repeat.",
     )
     web_host: str = Field("127.0.0.1", description="HTTP address the worker binds.")
     web_port: int = Field(6066, description="HTTP port of the worker (API, queries, /metrics).")
@@ -212,6 +213,12 @@ class Settings(BaseSettings):
         description="Open HTTP connections a worker holds; past it, a new one is answered 503 and closed.",
     )
     log_level: str = Field("info", description="Log level of Salesledger processes.")
+    log_format: Literal["json", "text"] = Field(
+        "json",
+        description="Worker log lines: JSON objects (one per line, with event id, source, type, aggregate "
+        "and outcome on every event's line) or text for humans (`make run` sets text). "
+        "docs/operations.md#logs.",
+    )
     roles: str = Field(
         ",".join(ROLES),
         description="The roles this worker runs, comma-separated, from "

@@ -62,6 +62,8 @@ ROLES: Mapping[Policy, tuple[Role, ...]] = {
 
 POLICIES: Mapping[tuple[str, str], Policy] = {
     ("GET", "/v1/health"): Policy.PUBLIC,
+    ("GET", "/v1/health/ready"): Policy.PUBLIC,
+    ("GET", "/v1/health/live"): Policy.PUBLIC,
     ("GET", "/v1/openapi.json"): Policy.PUBLIC,
     ("GET", "/v1/asyncapi.json"): Policy.PUBLIC,
     ("GET", "/v1/schemas"): Policy.PUBLIC,
@@ -89,6 +91,16 @@ POLICIES: Mapping[tuple[str, str], Policy] = {
     ("GET", "/v1/coaching/flags"): Policy.SCOPE,
     ("GET", "/v1/reps/{rep_id}/development"): Policy.REP,
     ("GET", "/v1/reviews/{team_id}/{period}"): Policy.TEAM,
+    # The browser dashboard (services.ui, docs/dashboard.md): the same keys and roles as the API;
+    # each section of a page is further narrowed by the policy of the API request it shows.
+    ("GET", "/ui/"): Policy.PUBLIC,  # lists only what the key sees; no key: the login form
+    ("GET", "/ui/login"): Policy.PUBLIC,
+    ("POST", "/ui/login"): Policy.PUBLIC,
+    ("POST", "/ui/logout"): Policy.PUBLIC,
+    ("GET", "/ui/static/{name}"): Policy.PUBLIC,
+    ("GET", "/ui/teams/{team_id}"): Policy.TEAM,
+    ("GET", "/ui/reps/{rep_id}"): Policy.REP,
+    ("GET", "/ui/deals/{deal_id}"): Policy.OWNED,
 }
 
 MOST_DAYS = 400

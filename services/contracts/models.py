@@ -305,8 +305,15 @@ class Partials(Body):
     partitions: list[int] = Field(description="Event-log partitions this worker owns.")
 
 
+class Live(Body):
+    """The worker answers: its process and web server run."""
+
+    live: bool
+
+
 class Health(Body):
-    """Ready once the worker has partitions assigned, is not rebalancing, and its projector writes."""
+    """Ready once the worker has partitions assigned, is not rebalancing, a broker answers, a relay
+    leads (here or elsewhere), its projector writes and its disk takes writes."""
 
     ready: bool
     assigned: list[Annotated[str, Field(pattern=r"^.+/[0-9]+$")]] = Field(
@@ -315,7 +322,8 @@ class Health(Body):
     problems: list[str] = Field(
         default_factory=list,
         description="Why the worker is not ready: no partition yet, a rebalance, a projector that has"
-        " failed to write for more than 5 s (a full disk, an unreachable broker).",
+        " failed to write for more than 5 s (a full disk, an unreachable broker), no broker answering"
+        " for more than 5 s, no relay leading, a data directory that takes no write.",
     )
 
 

@@ -21,7 +21,7 @@ from services.contracts.openapi_parts import (
     path_parameter,
     response,
 )
-from services.contracts.openapi_queries import query_paths
+from services.contracts.openapi_queries import RETRY_AFTER, query_paths
 from services.refusals import HTTP_STATUS, of_reason
 from services.settings import Settings
 
@@ -33,6 +33,7 @@ RESPONSE_MODELS: tuple[type[BaseModel], ...] = (
     bodies.AllRepsActivity,
     bodies.RepActivity,
     bodies.Health,
+    bodies.Live,
     bodies.Partials,
     bodies.Pipeline,
     bodies.Funnel,
@@ -112,9 +113,9 @@ def with_access(paths: Json, settings: Settings) -> Json:
             if policy not in (Policy.PUBLIC, Policy.PEER, Policy.PUBLISH):  # answers from read models
                 operation["responses"]["503"] = response(
                     "`not_ready`: the answer would cover no partition of the event log (the worker is"
-                    " starting, or its group rebalancing); retry shortly.",
+                    " starting, or its group rebalancing); retry after `Retry-After` seconds.",
                     "Rejected",
-                )
+                ) | {"headers": RETRY_AFTER}
             if policy not in GUARDED or not settings.require_api_keys:
                 operation["responses"] = dict(sorted(operation["responses"].items()))
                 continue

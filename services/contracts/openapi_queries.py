@@ -15,6 +15,22 @@ from services.contracts.openapi_parts import (
 )
 
 GROUP_BY = ("stage", "rep", "team", "territory")
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before asking again.",
+        "schema": {"type": "integer", "minimum": 1},
+    }
+}
+"""The header every 503 carries (`services.web.faust`): a retry helps."""
+READY_RESPONSES = {
+    "200": response("Ready.", "Health"),
+    "503": response(
+        "Not ready: no partition yet, a rebalance, no broker answering, no relay leading, a projector"
+        " failing to write, or a disk that takes no write (`problems` says which).",
+        "Health",
+    )
+    | {"headers": RETRY_AFTER},
+}
 SCOPE_PARAMETERS = [
     query_parameter(
         "scope", "org (default), rep, team or territory.", {"enum": ["org", "rep", "team", "territory"]}
@@ -256,11 +272,15 @@ def query_paths() -> Json:
         "/v1/health": get(
             "health",
             OPERATIONS_TAG,
-            "Readiness",
-            {
-                "200": response("Ready.", "Health"),
-                "503": response("Not ready (no partitions yet).", "Health"),
-            },
+            "Readiness (the same as /v1/health/ready)",
+            READY_RESPONSES,
+        ),
+        "/v1/health/ready": get("health_ready", OPERATIONS_TAG, "Readiness", READY_RESPONSES),
+        "/v1/health/live": get(
+            "health_live",
+            OPERATIONS_TAG,
+            "Liveness: the worker answers (whatever its broker, disk or partitions)",
+            {"200": response("Live.", "Live")},
         ),
         "/metrics": get(
             "metrics",

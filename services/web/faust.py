@@ -15,7 +15,7 @@ It also bounds what slow or numerous clients can hold (docs/api.md, "Limits"):
 
 A handler that fails (a bug, a full disk, a store closed under it) is answered 500 with the
 standard JSON refusal body (``internal_error``) and logged with its trace: never aiohttp's plain
-text.
+text. Every 503 carries ``Retry-After``.
 
 Not bounded here: the time a client may take to send a request *body* once its head is in (the
 body size is bounded by ``client_max_size``).
@@ -41,9 +41,12 @@ from services.web.routes import Call, Handler, Route, refusal
 log = logging.getLogger(__name__)
 
 _BUSY_BODY = json_bytes(refused(Refusal.INTERNAL_ERROR, "the worker holds too many connections; retry later"))
+RETRY_AFTER = "1"
+"""Seconds a 503 asks a client to wait when its handler named none: every 503 is temporary (not
+ready yet, too busy), so a retry helps, and a client must know when (issue 15, item 5)."""
 BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
-    b"Content-Length: %d\r\n\r\n%b" % (len(_BUSY_BODY), _BUSY_BODY)
+    b"Retry-After: %b\r\nContent-Length: %d\r\n\r\n%b" % (RETRY_AFTER.encode(), len(_BUSY_BODY), _BUSY_BODY)
 )
 """The whole answer to a connection over the cap."""
 
@@ -132,8 +135,11 @@ def _view(handlers: dict[str, Handler]) -> type[View]:
         except Exception:  # a failure of ours: logged with its trace, answered in the documented shape
             log.exception("%s %s failed", method, request.url.path)
             reply = refusal(Refusal.INTERNAL_ERROR, "the worker failed to answer; retry, or see its log")
+        headers = dict(reply.headers)
+        if reply.status == 503:
+            headers.setdefault("Retry-After", RETRY_AFTER)
         return view.bytes(
-            reply.encoded(), content_type=reply.content_type, status=reply.status, headers=dict(reply.headers)
+            reply.encoded(), content_type=reply.content_type, status=reply.status, headers=headers
         )
 
     class RouteView(View):
