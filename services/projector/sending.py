@@ -11,6 +11,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.structs import ConsumerRecord
 
 from services.deadletter import reason_headers
+from services.logs import log_deadletter
 from services.metrics import DEADLETTERED
 
 STAGE = "projection"
@@ -37,7 +38,8 @@ async def send_partials(
 
 
 async def send_deadletters(producer: AIOKafkaProducer, topic: str, rejected: Sequence[Rejected]) -> None:
-    """Each unfoldable record to the dead-letter topic with its reason and origin; counted once sent."""
+    """Each unfoldable record to the dead-letter topic with its reason and origin; counted and
+    logged (one structured line each, `services.logs`) once sent."""
     sent = []
     for record, reason, message in rejected:
         headers = reason_headers(
@@ -51,5 +53,6 @@ async def send_deadletters(producer: AIOKafkaProducer, topic: str, rejected: Seq
         sent.append(await producer.send(topic, key=record.key, value=record.value, headers=headers))
     for future in sent:
         await future
-    for _, reason, _ in rejected:
+    for record, reason, _ in rejected:
         DEADLETTERED.labels(STAGE, reason).inc()
+        log_deadletter(STAGE, reason, record.value)

@@ -3,16 +3,29 @@ line with the event's id, source, type, aggregate and outcome; no API key or pas
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
+from aiokafka import AIOKafkaProducer
 
+from services.kafka_access import aiokafka_options
 from services.settings import Settings
 from tests.samples import call_logged, encode
 from tests.support import WorkerProcess, eventually, kcat, unique
 
 pytestmark = pytest.mark.integration
+
+
+async def forge_on_the_log(settings: Settings, value: bytes) -> None:
+    """A record on the canonical topic that no relay wrote (as a worker's credentials could)."""
+    producer = AIOKafkaProducer(**aiokafka_options(settings))
+    await producer.start()
+    try:
+        await producer.send_and_wait(settings.topic_events, value, key=b"forged-for-the-log-test")
+    finally:
+        await producer.stop()
 
 
 def event_lines(worker: WorkerProcess) -> list[dict[str, Any]]:
@@ -43,6 +56,7 @@ def test_every_outcome_of_an_event_is_one_json_line_with_its_story(
     kcat(kafka, f'{{"id": "{garbled}", "source": "/dialer/test", "data": '.encode(), garbled)  # not JSON
     by_kafka = call_logged(unique("log-kafka"), rep_id=rep)
     kcat(kafka, encode(by_kafka), by_kafka["subject"])
+    asyncio.run(forge_on_the_log(worker.settings, b"{not json"))  # the projector cannot fold it
 
     def story() -> dict[tuple[str, str | None], dict[str, Any]]:
         return {(r["outcome"], r.get("event_id")): r for r in event_lines(worker)}
@@ -70,6 +84,13 @@ def test_every_outcome_of_an_event_is_one_json_line_with_its_story(
         timeout=60,
     )
     assert letters[0]["stage"] == "ingest" and letters[0]["transport"] == "kafka"
+    folded = eventually(
+        lambda: [
+            r for r in event_lines(worker) if r["outcome"] == "deadletter" and r["stage"] == "projection"
+        ],
+        timeout=60,
+    )
+    assert folded[0]["reason"] == "not_json", folded
     text = worker.log_path.read_text(errors="replace")
     for key in worker.api_keys.values():
         assert key not in text
